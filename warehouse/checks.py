@@ -1,0 +1,77 @@
+"""The reports' own accounting identities (REPORT_FORMATS.md), evaluated per report.
+
+A failed check flags the report; values are never repaired.
+"""
+from __future__ import annotations
+
+from warehouse.facts import CheckResult, Fact
+from warehouse.metrics import (
+    APPLICANT_ADDENDS, NOT_HANDLED_ROWS, OTHER_2021_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS,
+)
+
+_TOL = 1e-6
+
+
+def _index(facts: list[Fact]) -> dict[tuple[str, str, str], float]:
+    return {f.key: float(f.value) for f in facts}
+
+
+def _sum_check(name: str, expected: float | None, addends: list[float | None], detail: str) -> CheckResult | None:
+    """expected == sum(addends); skipped when the total or every addend is unstated."""
+    stated = [a for a in addends if a is not None]
+    if expected is None or not stated:
+        return None
+    actual = sum(stated)
+    return CheckResult(name, abs(actual - expected) < _TOL, expected, actual, detail)
+
+
+def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
+    """Evaluate every identity whose figures the report states."""
+    idx = _index(facts)
+    req = lambda row, col: idx.get(("requests", row, col))  # noqa: E731
+    rev = lambda proc, res: idx.get(("reviews", proc, res))  # noqa: E731
+    results: list[CheckResult] = []
+    applicants = ["total"] + list(APPLICANT_ADDENDS)
+    other_rows = list(OTHER_2021_ROWS) if era == "table_2021" else ["other_handling"]
+    handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
+                    + list(NOT_HANDLED_ROWS) + other_rows)
+    if era in ("table_2019", "table_2021"):
+        for col in applicants:
+            suffix = "total" if col == "total" else col
+            # 1. received_new + carried_over = handled_total + carried_forward
+            lhs = [req("received_new", col), req("carried_over", col)]
+            rhs = [req("handled_total", col), req("carried_forward", col)]
+            if None not in lhs and None not in rhs:
+                results.append(CheckResult(
+                    f"requests_balance_{suffix}", abs(sum(lhs) - sum(rhs)) < _TOL, sum(lhs), sum(rhs),
+                    "received_new + carried_over = handled_total + carried_forward"))
+            # 3. handled_total = sum of outcome rows
+            r = _sum_check(f"requests_outcomes_{suffix}", req("handled_total", col),
+                           [req(row, col) for row in handled_rows],
+                           "handled_total = granted + partially_granted + withheld_* + unavailable_* + not_handled_* + other")
+            if r:
+                results.append(r)
+        # 2. per row: total = the six applicant columns
+        failed_rows = []
+        checked = 0
+        for row in sorted({k[1] for k in idx if k[0] == "requests"}):
+            total = req(row, "total")
+            parts = [req(row, a) for a in APPLICANT_ADDENDS]
+            if total is None or all(p is None for p in parts):
+                continue
+            checked += 1
+            if abs(sum(p for p in parts if p is not None) - total) > _TOL:
+                failed_rows.append(row)
+        if checked:
+            results.append(CheckResult(
+                "requests_applicant_columns", not failed_rows, None, None,
+                "total = sum of applicant columns" + (f"; fails on rows {', '.join(failed_rows)}" if failed_rows else "")))
+    # Table 四 (and era P where the split is stated): total = upheld + corrected + other + pending
+    for proc in ("reconsideration", "litigation_direct", "litigation_after_reconsideration", "litigation"):
+        r = _sum_check(f"reviews_{proc}_total", rev(proc, "total"),
+                       [rev(proc, res) for res in ("upheld", "corrected", "other", "pending")],
+                       "total = upheld + corrected + other + pending")
+        if r:
+            results.append(r)
+    return results
+

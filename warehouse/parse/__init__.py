@@ -1,0 +1,64 @@
+"""Parse one document (HTML, PDF, DOCX or text) into a ParsedReport.
+
+    load_document      bytes -> Document (text + table grids), any input kind
+    detect_* (metadata) era, report year, agency, title from content
+    parse_table_facts  table eras: grids of tables 二/三/四 -> facts
+    parse_flat_tables  table eras: tables flattened into text -> facts
+    parse_prose_facts  era P: sentences and the statistics table -> facts
+    evaluate_checks    the reports' identities
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from warehouse.checks import evaluate_checks
+from warehouse.facts import ParsedReport, dedupe_facts
+from warehouse.parse.documents import Document, UnsupportedDocument, load_document
+from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
+from warehouse.parse.prose import parse_prose_facts
+from warehouse.parse.tables import parse_table_facts
+from warehouse.parse.text_tables import parse_flat_tables
+
+__all__ = ["parse_bytes", "parse_file", "parse_document", "Document"]
+
+
+def parse_document(doc: Document) -> ParsedReport:
+    era = detect_era(doc)
+    report = ParsedReport(
+        report_year=detect_year(doc), agency_name=detect_agency(doc), era=era,
+        title=detect_title(doc), published_date=detect_published_date(doc),
+        input_kind=doc.kind, notes=list(doc.notes),
+    )
+    if era in ("table_2019", "table_2021"):
+        facts = parse_table_facts(doc.tables, era)
+        # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
+        facts += parse_flat_tables(doc.text, era)
+        # Prose may state what a table left out (or the tables are images).
+        facts += parse_prose_facts(doc.text, era)
+    elif era == "prose":
+        facts = parse_prose_facts(doc.text, era, tables=doc.tables)
+    else:
+        facts = []
+        report.notes.append("no report content recognised (era unknown)")
+    report.facts = dedupe_facts(facts)
+    if era and not report.facts:
+        report.notes.append("no figures found: tables may be images or the text is cut")
+    report.checks = evaluate_checks(report.facts, era)
+    return report
+
+
+def parse_bytes(data: bytes, filename: str = "", content_type: str | None = None) -> ParsedReport:
+    sha = hashlib.sha256(data).hexdigest()
+    try:
+        doc = load_document(data, filename=filename, content_type=content_type)
+    except UnsupportedDocument as exc:
+        return ParsedReport(None, None, None, status="unsupported", notes=[str(exc)], content_sha256=sha)
+    report = parse_document(doc)
+    report.content_sha256 = sha
+    return report
+
+
+def parse_file(path: str | Path) -> ParsedReport:
+    path = Path(path)
+    return parse_bytes(path.read_bytes(), filename=path.name)
