@@ -4,6 +4,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from warehouse.config import PROJECT_ROOT, DataPaths
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
@@ -21,13 +24,93 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for col in columns:
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*["" if v is None else str(v) for v in row])
+    Console(width=200).print(table)
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    import duckdb
+
+    db = Path(args.database or DataPaths.default().database)
+    with duckdb.connect(str(db), read_only=True) as con:
+        cur = con.execute(args.sql)
+        print_rows([d[0] for d in cur.description], cur.fetchall())
+    return 0
+
+
+def cmd_parse_archive(args: argparse.Namespace) -> int:
+    from warehouse.parse_archive import parse_archive
+
+    paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
+    print(json.dumps(parse_archive(paths.archive, paths.parsed, args.registry).as_dict(), ensure_ascii=False))
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from warehouse.build import build_warehouse
+
+    paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
+    stats = build_warehouse(paths.parsed, paths.database)
+    print_rows(["model", "kind", "rows", "seconds"],
+               [(m, s["materialization"], s["rows"], s["seconds"]) for m, s in stats.items()])
+    print(f"database: {paths.database}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo(DataPaths(Path(args.data_dir or PROJECT_ROOT / "data" / "demo").resolve()))
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    import os
+
+    cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
+           "--host", args.host, "--port", str(args.port)]
+    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+    os.execv(sys.executable, cmd)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="disclosure", description=__doc__)
+    ap = argparse.ArgumentParser(prog="disclosure", description="Disclosure statistics warehouse.")
     sub = ap.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("parse", help="parse one document and print its facts")
+
+    p = sub.add_parser("parse", help="parse one document (HTML, PDF, DOCX, text) and print its facts")
     p.add_argument("file")
     p.add_argument("--json", action="store_true", help="print the JSON of spec/DATA_MODEL.md")
     p.set_defaults(func=cmd_parse)
+
+    p = sub.add_parser("demo", help="generate and serve the demo portal, crawl, parse, build, compare")
+    p.add_argument("--data-dir", help="where the demo's data goes (default: ./data/demo)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("parse-archive", help="parse the raw archive into the Parquet datasets")
+    p.add_argument("--data-dir")
+    p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
+    p.set_defaults(func=cmd_parse_archive)
+
+    p = sub.add_parser("build", help="build the DuckDB warehouse from sql/ over the Parquet datasets")
+    p.add_argument("--data-dir")
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("query", help="run SQL on the warehouse (read-only) and print a table")
+    p.add_argument("sql")
+    p.add_argument("--database")
+    p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("ui", help="serve the Dagster UI (127.0.0.1 by default)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.set_defaults(func=cmd_ui)
     return ap
 
 

@@ -84,6 +84,7 @@ class ParsedReport:
     notes: list[str] = field(default_factory=list)
     input_kind: str | None = None  # html, pdf, docx, text
     content_sha256: str | None = None
+    text_sha256: str | None = None  # of the normalised text: the report's identity across URLs
     status: str = "parsed"  # parsed | unsupported | failed
 
     def to_json(self) -> dict:
@@ -96,6 +97,7 @@ class ParsedReport:
             "input_kind": self.input_kind,
             "status": self.status,
             "content_sha256": self.content_sha256,
+            "text_sha256": self.text_sha256,
             "facts": [f.to_json() for f in self.facts],
             "checks": [c.to_json() for c in self.checks],
             "notes": self.notes,

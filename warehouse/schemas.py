@@ -20,3 +20,104 @@ RAW_MANIFEST_SCHEMA = pa.schema([
     ("run_id", pa.string()),
     ("error", pa.string()),          # why nothing usable was kept (size cap, failure, …)
 ])
+
+# Parsed datasets, each partitioned by report_year (the column is kept inside the files too).
+REPORTS_SCHEMA = pa.schema([
+    ("report_id", pa.string()),          # sha256 of the normalised text: same report at two URLs = one id
+    ("agency_id", pa.string()),
+    ("agency_name", pa.string()),        # as printed
+    ("report_year", pa.int32()),
+    ("era", pa.string()),
+    ("title", pa.string()),
+    ("published_date", pa.string()),
+    ("url", pa.string()),                # first URL it was fetched from
+    ("content_sha256", pa.string()),     # raw body in the archive
+    ("input_kind", pa.string()),
+    ("parser_version", pa.string()),
+    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ("source_id", pa.string()),
+    ("is_correction", pa.bool_()),       # title or text marks it as 更正/修订 version
+    ("fact_count", pa.int32()),
+    ("notes", pa.string()),
+])
+
+FACTS_SCHEMA = pa.schema([
+    ("report_id", pa.string()),
+    ("report_year", pa.int32()),
+    ("era", pa.string()),
+    ("fact_table", pa.string()),         # proactive | requests | reviews
+    ("row", pa.string()),
+    ("applicant", pa.string()),
+    ("proceeding", pa.string()),
+    ("result", pa.string()),
+    ("item_type", pa.string()),
+    ("measure", pa.string()),
+    ("value", pa.float64()),
+    ("unit", pa.string()),
+    ("approximate", pa.bool_()),
+    ("label_zh", pa.string()),
+    ("source", pa.string()),
+])
+
+CHECKS_SCHEMA = pa.schema([
+    ("report_id", pa.string()),
+    ("report_year", pa.int32()),
+    ("check_name", pa.string()),
+    ("passed", pa.bool_()),
+    ("expected", pa.float64()),
+    ("actual", pa.float64()),
+    ("detail", pa.string()),
+])
+
+REPORT_SOURCES_SCHEMA = pa.schema([
+    ("report_id", pa.string()),
+    ("report_year", pa.int32()),
+    ("url", pa.string()),
+    ("final_url", pa.string()),
+    ("content_sha256", pa.string()),
+    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ("source_id", pa.string()),
+    ("link_title", pa.string()),
+])
+
+# Documents that gave no report, with the reason (unsupported, failed, no figures, landing page …).
+QUARANTINE_SCHEMA = pa.schema([
+    ("content_sha256", pa.string()),
+    ("url", pa.string()),
+    ("source_id", pa.string()),
+    ("reason", pa.string()),
+    ("detail", pa.string()),
+])
+
+AGENCIES_SCHEMA = pa.schema([
+    ("agency_id", pa.string()),
+    ("agency_name", pa.string()),        # current (latest) name
+    ("names", pa.list_(pa.string())),    # every name it published under
+    ("level", pa.string()),
+    ("region_code", pa.string()),
+    ("province", pa.string()),
+    ("city", pa.string()),
+    ("county", pa.string()),
+    ("parent_agency_id", pa.string()),
+    ("in_registry", pa.bool_()),
+])
+
+METRICS_SCHEMA = pa.schema([
+    ("dimension", pa.string()),
+    ("key", pa.string()),
+    ("label_zh", pa.string()),
+    ("label_en", pa.string()),
+    ("definition", pa.string()),
+    ("eras", pa.string()),
+])
+
+# dataset name -> (schema, partitioned by report_year)
+DATASETS = {
+    "reports": (REPORTS_SCHEMA, True),
+    "facts": (FACTS_SCHEMA, True),
+    "checks": (CHECKS_SCHEMA, True),
+    "report_sources": (REPORT_SOURCES_SCHEMA, True),
+    "quarantine": (QUARANTINE_SCHEMA, False),
+    "agencies": (AGENCIES_SCHEMA, False),
+    "metrics": (METRICS_SCHEMA, False),
+}

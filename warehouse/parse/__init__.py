@@ -15,6 +15,7 @@ from pathlib import Path
 from warehouse.checks import evaluate_checks
 from warehouse.facts import ParsedReport, dedupe_facts
 from warehouse.parse.documents import Document, UnsupportedDocument, load_document
+from warehouse.parse.numbers import normalise_label
 from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
 from warehouse.parse.prose import parse_prose_facts
 from warehouse.parse.tables import parse_table_facts
@@ -29,6 +30,7 @@ def parse_document(doc: Document) -> ParsedReport:
         report_year=detect_year(doc), agency_name=detect_agency(doc), era=era,
         title=detect_title(doc), published_date=detect_published_date(doc),
         input_kind=doc.kind, notes=list(doc.notes),
+        text_sha256=hashlib.sha256(normalise_label(doc.text).encode("utf-8")).hexdigest(),
     )
     if era in ("table_2019", "table_2021"):
         facts = parse_table_facts(doc.tables, era)

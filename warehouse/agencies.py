@@ -1,0 +1,92 @@
+"""Agency identity: a registry of known bodies (with every name they published
+under, so `agency_id` spans renames) and a stable id for bodies not in it."""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from warehouse.parse.numbers import normalise_label
+
+# Parts of a printed name that vary without changing the body.
+_NAME_NOISE = re.compile(r"[（(].*?[)）]|办公室$")
+
+
+def normalise_agency_name(name: str) -> str:
+    return normalise_label(name)
+
+
+@dataclass
+class Agency:
+    agency_id: str
+    names: list[str]
+    level: str | None = None
+    region_code: str | None = None
+    province: str | None = None
+    city: str | None = None
+    county: str | None = None
+    parent_agency_id: str | None = None
+    in_registry: bool = True
+
+
+class AgencyRegistry:
+    """Resolves a printed agency name to an agency_id."""
+
+    def __init__(self, agencies: list[Agency] | None = None):
+        self.agencies: dict[str, Agency] = {}
+        self._by_name: dict[str, str] = {}
+        for agency in agencies or []:
+            self.add(agency)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path | None) -> "AgencyRegistry":
+        if not path or not Path(path).exists():
+            return cls()
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        agencies = []
+        for entry in data.get("agencies", []):
+            names = [n["name"] if isinstance(n, dict) else n for n in entry.get("names", [])]
+            agencies.append(Agency(
+                agency_id=str(entry["agency_id"]), names=names, level=entry.get("level"),
+                region_code=_str_or_none(entry.get("region_code")), province=entry.get("province"),
+                city=entry.get("city"), county=entry.get("county"),
+                parent_agency_id=entry.get("parent_agency_id"),
+            ))
+        return cls(agencies)
+
+    def add(self, agency: Agency) -> None:
+        self.agencies[agency.agency_id] = agency
+        for name in agency.names:
+            self._by_name[normalise_agency_name(name)] = agency.agency_id
+
+    def resolve(self, name: str | None) -> str | None:
+        """agency_id for a printed name; unknown names get a stable id of their own."""
+        if not name:
+            return None
+        key = normalise_agency_name(name)
+        if key in self._by_name:
+            return self._by_name[key]
+        # Tolerate a printed name that adds or drops a suffix such as 办公室 or a bracketed note.
+        stripped = _NAME_NOISE.sub("", key)
+        for known, agency_id in self._by_name.items():
+            if stripped and _NAME_NOISE.sub("", known) == stripped:
+                return agency_id
+        agency_id = "auto-" + hashlib.sha1(key.encode("utf-8")).hexdigest()[:12]
+        self.add(Agency(agency_id=agency_id, names=[name], in_registry=False))
+        return agency_id
+
+    def rows(self, latest_names: dict[str, str]) -> list[dict]:
+        """Rows of the agencies dataset; `latest_names` gives each id's most recent printed name."""
+        return [{
+            "agency_id": a.agency_id, "agency_name": latest_names.get(a.agency_id, a.names[-1] if a.names else None),
+            "names": a.names, "level": a.level, "region_code": a.region_code, "province": a.province,
+            "city": a.city, "county": a.county, "parent_agency_id": a.parent_agency_id,
+            "in_registry": a.in_registry,
+        } for a in self.agencies.values()]
+
+
+def _str_or_none(value) -> str | None:
+    return None if value is None else str(value)

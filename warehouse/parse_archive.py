@@ -1,0 +1,171 @@
+"""The parse stage: raw archive -> parsed Parquet datasets.
+
+Each archived body is parsed once per parser version (results cached by its
+sha256), so a re-run with nothing new parses nothing. A document that gives
+no report is recorded in `quarantine` with the reason; it never stops the run.
+"""
+from __future__ import annotations
+
+import json
+import re
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse import PARSER_VERSION
+from warehouse.agencies import AgencyRegistry
+from warehouse.archive import RawArchive
+from warehouse.facts import TABLE_DIMENSIONS
+from warehouse.metrics import dictionary_rows
+from warehouse.store import write_dataset
+
+_CORRECTION = re.compile(r"更正|修订版|修正版|更新版|（更正）|\(更正\)")
+_TITLE_YEAR = re.compile(r"(20\d\d|19\d\d)\s*年度?")
+_TITLE_AGENCY = re.compile(r"^(.*?)(?:20\d\d|19\d\d)\s*年")
+
+
+@dataclass
+class ParseSummary:
+    documents: int = 0
+    parsed_now: int = 0          # not found in the cache
+    reports: int = 0
+    facts: int = 0
+    failed_checks: int = 0
+    quarantined: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def latest_fetches(archive: RawArchive) -> list[dict]:
+    """The newest successful fetch of each URL that may hold a report, oldest first."""
+    rows = archive.read_manifest().to_pylist()
+    latest: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda r: r["fetched_at"]):
+        if row["kind"] in ("report", "attachment") and row["status"] == 200 and row["sha256"]:
+            latest[row["url"]] = row
+    return sorted(latest.values(), key=lambda r: (r["fetched_at"], r["url"]))
+
+
+def parse_cached(archive: RawArchive, cache_dir: Path, fetch: dict) -> tuple[dict, bool]:
+    """The parse JSON of one body, from the cache when this parser version has seen it."""
+    from warehouse.parse import parse_bytes  # the parser's imports are only paid when parsing
+
+    cache = cache_dir / f"{fetch['sha256']}.json"
+    if cache.exists():
+        return json.loads(cache.read_text(encoding="utf-8")), False
+    try:
+        result = parse_bytes(archive.read(fetch["sha256"]), filename=fetch["final_url"] or fetch["url"],
+                             content_type=fetch["content_type"]).to_json()
+    except Exception as exc:  # one bad document is a recorded skip, never the run's end
+        result = {"status": "failed", "notes": [f"{type(exc).__name__}: {exc}"],
+                  "traceback": traceback.format_exc(limit=3), "facts": [], "checks": []}
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(cache)
+    return result, True
+
+
+def year_from_title(title: str | None) -> int | None:
+    m = _TITLE_YEAR.search(title or "")
+    return int(m.group(1)) if m else None
+
+
+def agency_from_title(title: str | None) -> str | None:
+    m = _TITLE_AGENCY.match((title or "").strip())
+    return m.group(1).strip(" 　-—") or None if m else None
+
+
+def fact_row(report_id: str, year: int, era: str, fact: dict) -> dict:
+    row = {"report_id": report_id, "report_year": year, "era": era, "fact_table": fact["table"],
+           "value": float(fact["value"]), "unit": fact.get("unit"),
+           "approximate": bool(fact.get("approximate")), "label_zh": fact.get("label_zh"),
+           "source": fact.get("source")}
+    for dim in TABLE_DIMENSIONS[fact["table"]]:
+        row[dim] = fact[dim]
+    return row
+
+
+def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path: str | Path | None = None,
+                  progress=None) -> ParseSummary:
+    archive = RawArchive(archive_dir)
+    parsed_dir = Path(parsed_dir)
+    cache_dir = parsed_dir / "_cache" / PARSER_VERSION
+    registry = AgencyRegistry.from_yaml(registry_path)
+    summary = ParseSummary()
+    fetches = latest_fetches(archive)
+
+    parsed: dict[str, dict] = {}           # sha256 -> parse JSON
+    for fetch in fetches:
+        if fetch["sha256"] not in parsed:
+            parsed[fetch["sha256"]], fresh = parse_cached(archive, cache_dir, fetch)
+            summary.parsed_now += fresh
+        if progress:
+            progress(fetch)
+    summary.documents = len(parsed)
+    # Pages whose attachment carries the report are landing pages, not reports.
+    referers_with_report = {f["referer"] for f in fetches
+                            if f["kind"] == "attachment" and parsed[f["sha256"]].get("facts")}
+
+    reports: dict[str, dict] = {}
+    facts, checks, sources, quarantine = [], [], [], []
+    latest_name: dict[str, str] = {}
+
+    def skip(fetch: dict, reason: str, detail: str = "") -> None:
+        quarantine.append({"content_sha256": fetch["sha256"], "url": fetch["url"],
+                           "source_id": fetch["source_id"], "reason": reason, "detail": detail[:2000]})
+        summary.quarantined[reason] = summary.quarantined.get(reason, 0) + 1
+
+    for fetch in fetches:
+        doc = parsed[fetch["sha256"]]
+        notes = "; ".join(doc.get("notes") or [])
+        if doc.get("status") in ("unsupported", "failed"):
+            skip(fetch, doc["status"], notes)
+            continue
+        if not doc.get("era"):
+            skip(fetch, "not_a_report", notes)
+            continue
+        if not doc.get("facts") and fetch["url"] in referers_with_report:
+            skip(fetch, "landing_page", "the attached document carries the report")
+            continue
+        year = doc.get("report_year") or year_from_title(fetch["link_title"])
+        if year is None:
+            skip(fetch, "no_report_year", notes)
+            continue
+        agency_name = doc.get("agency_name") or agency_from_title(doc.get("title") or fetch["link_title"])
+        report_id = doc.get("text_sha256") or fetch["sha256"]
+        sources.append({"report_id": report_id, "report_year": year, "url": fetch["url"],
+                        "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
+                        "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
+                        "link_title": fetch["link_title"]})
+        if report_id in reports:      # the same report at another URL
+            continue
+        agency_id = registry.resolve(agency_name) or f"source-{fetch['source_id']}"
+        latest_name[agency_id] = agency_name or latest_name.get(agency_id)
+        title = doc.get("title") or fetch["link_title"]
+        reports[report_id] = {
+            "report_id": report_id, "agency_id": agency_id, "agency_name": agency_name,
+            "report_year": year, "era": doc["era"], "title": title,
+            "published_date": doc.get("published_date"), "url": fetch["url"],
+            "content_sha256": fetch["sha256"], "input_kind": doc.get("input_kind"),
+            "parser_version": PARSER_VERSION, "fetched_at": fetch["fetched_at"],
+            "source_id": fetch["source_id"],
+            "is_correction": bool(_CORRECTION.search(f"{title or ''} {fetch['link_title'] or ''}")),
+            "fact_count": len(doc["facts"]), "notes": notes or None,
+        }
+        facts += [fact_row(report_id, year, doc["era"], f) for f in doc["facts"]]
+        for check in doc.get("checks", []):
+            checks.append({"report_id": report_id, "report_year": year, **check})
+
+    summary.reports = len(reports)
+    summary.facts = len(facts)
+    summary.failed_checks = sum(not c["passed"] for c in checks)
+    write_dataset(parsed_dir, "reports", list(reports.values()))
+    write_dataset(parsed_dir, "facts", facts)
+    write_dataset(parsed_dir, "checks", checks)
+    write_dataset(parsed_dir, "report_sources", sources)
+    write_dataset(parsed_dir, "quarantine", quarantine)
+    write_dataset(parsed_dir, "agencies", registry.rows(latest_name))
+    write_dataset(parsed_dir, "metrics", dictionary_rows())
+    return summary
