@@ -65,6 +65,62 @@ def cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def mart_filter(args: argparse.Namespace):
+    from warehouse.analyst import MartFilter
+
+    return MartFilter(agencies=args.agency or [], levels=args.level or [], regions=args.region or [],
+                      year_from=args.year_from, year_to=args.year_to)
+
+
+def add_filter_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--database", help="the DuckDB file (default: data/warehouse.duckdb)")
+    p.add_argument("--agency", action="append", help="agency_id or part of its name (repeatable)")
+    p.add_argument("--level", action="append", help="national, provincial, prefecture, county, township, zone, department")
+    p.add_argument("--region", action="append", help="GB/T 2260 code prefix (repeatable)")
+    p.add_argument("--year-from", type=int)
+    p.add_argument("--year-to", type=int)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from warehouse.analyst import export_mart
+
+    db = args.database or DataPaths.default().database
+    rows = export_mart(db, args.format, args.output, mart_filter(args))
+    print(f"{rows} rows of mart_agency_year written to {args.output}")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from warehouse.analyst import compare_agencies
+
+    if not args.agency or len(args.agency) < 2:
+        raise SystemExit("compare needs two or more --agency")
+    columns, rows = compare_agencies(args.database or DataPaths.default().database, mart_filter(args))
+    print_rows(columns, rows, title="Agencies compared (mart_agency_year)")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from warehouse.report_page import write_report_page
+
+    rows = write_report_page(args.database or DataPaths.default().database, args.output, mart_filter(args))
+    print(f"charts of {rows} agency-year rows written to {args.output}")
+    return 0
+
+
+def cmd_dictionary(args: argparse.Namespace) -> int:
+    from warehouse.metrics import dictionary_rows
+
+    rows = [r for r in dictionary_rows() if not args.dimension or r["dimension"] == args.dimension]
+    if args.json:
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        print_rows(["dimension", "key", "label_zh", "label_en", "eras", "definition"],
+                   [(r["dimension"], r["key"], r["label_zh"], r["label_en"], r["eras"], r["definition"]) for r in rows])
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
@@ -106,6 +162,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("sql")
     p.add_argument("--database")
     p.set_defaults(func=cmd_query)
+
+    p = sub.add_parser("export", help="export mart_agency_year (filtered) as csv, xlsx or parquet")
+    p.add_argument("--format", choices=["csv", "xlsx", "parquet"], required=True)
+    p.add_argument("--output", required=True)
+    add_filter_arguments(p)
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("compare", help="compare two or more agencies over a range of years")
+    add_filter_arguments(p)
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("report", help="write a static HTML page of charts (offline, no CDN)")
+    p.add_argument("--output", required=True)
+    add_filter_arguments(p)
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("dictionary", help="the data dictionary: every key with labels, definition, eras")
+    p.add_argument("--dimension", help="only one dimension (row, applicant, proceeding, result, item_type, measure, mart_column)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_dictionary)
 
     p = sub.add_parser("ui", help="serve the Dagster UI (127.0.0.1 by default)")
     p.add_argument("--host", default="127.0.0.1")

@@ -134,10 +134,50 @@ APPLICANT_ADDENDS = APPLICANT_KEYS[:-1]
 def dictionary_rows() -> list[dict]:
     """Every key as a row of `dim_metric` / `disclosure dictionary`."""
     rows = []
-    for dimension, keys in DIMENSIONS.items():
+    for dimension, keys in {**DIMENSIONS, "mart_column": MART_COLUMNS}.items():
         for k in keys:
             rows.append({
                 "dimension": dimension, "key": k.key, "label_zh": k.label_zh,
                 "label_en": k.label_en, "definition": k.definition, "eras": ",".join(k.eras),
             })
     return rows
+
+
+# Columns of mart_agency_year: the measures comparable across eras (sql/crosswalk_measure.sql).
+MART_COLUMNS: tuple[Key, ...] = (
+    Key("agency_id", "机构编号", "Agency id", "Stable id of the publishing body across years and renames."),
+    Key("agency_name", "机构名称", "Agency", "Current name of the body."),
+    Key("level", "层级", "Level", "national, provincial, prefecture, county, township, zone or department."),
+    Key("region_code", "行政区划代码", "Region code", "GB/T 2260 code where known."),
+    Key("report_year", "报告年度", "Report year", "The year reported on."),
+    Key("era", "格式", "Layout era", "prose, table_2019 or table_2021."),
+    Key("report_id", "报告编号", "Report id", "Hash of the report's normalised text."),
+    Key("agency_name_as_printed", "报告所署机构名称", "Agency as printed", "The name printed in this report."),
+    Key("requests_received", "本年新收申请数", "Requests received", "New requests received in the year."),
+    Key("requests_carried_over", "上年结转申请数", "Carried over", "Requests carried over from the previous year."),
+    Key("granted_full", "予以公开", "Granted in full", "Granted in full."),
+    Key("granted_part", "部分公开", "Granted in part", "Granted in part."),
+    Key("withheld", "不予公开", "Withheld", "Refused, all reasons."),
+    Key("unavailable", "无法提供", "Unavailable", "Information not held, would need creating, or unclear."),
+    Key("not_handled", "不予处理", "Not handled", "Petitions, repeated, publications, excessive, confirmations."),
+    Key("other_handling", "其他处理", "Other handling", "Other handling (2021: the three rows added up)."),
+    Key("handled_total", "办理总计", "Handled, total", "All requests handled."),
+    Key("requests_carried_forward", "结转下年度继续办理", "Carried forward", "Requests pending at year end."),
+    Key("reconsiderations_total", "行政复议总计", "Reconsiderations", "Administrative reconsiderations, total."),
+    Key("reconsiderations_upheld", "行政复议·结果维持", "Reconsiderations upheld", "Upheld."),
+    Key("reconsiderations_corrected", "行政复议·结果纠正", "Reconsiderations corrected", "Corrected."),
+    Key("reconsiderations_other", "行政复议·其他结果", "Reconsiderations other", "Other outcome."),
+    Key("reconsiderations_pending", "行政复议·尚未审结", "Reconsiderations pending", "Pending."),
+    Key("lawsuits_total", "行政诉讼总计", "Lawsuits", "Lawsuits, direct and after reconsideration."),
+    Key("lawsuits_upheld", "行政诉讼·结果维持", "Lawsuits upheld", "Upheld."),
+    Key("lawsuits_corrected", "行政诉讼·结果纠正", "Lawsuits corrected", "Corrected."),
+    Key("lawsuits_other", "行政诉讼·其他结果", "Lawsuits other", "Other outcome."),
+    Key("lawsuits_pending", "行政诉讼·尚未审结", "Lawsuits pending", "Pending."),
+    Key("proactive_items", "主动公开政府信息数", "Proactive items", "Items published proactively (era P)."),
+    Key("rules_issued", "规章制发数", "Rules issued", "Rules issued (2019: newly made)."),
+    Key("normative_documents_issued", "规范性文件制发数", "Normative documents issued", "Normative documents issued (2019: newly made)."),
+    Key("normative_documents_in_force", "规范性文件现行有效数", "Normative documents in force", "In force (2019: published total)."),
+    Key("grant_rate", "公开率", "Grant rate", "(granted in full + in part) / handled total."),
+    Key("failed_any_check", "是否未通过校验", "Failed a check", "The report breaks at least one of its own identities."),
+    Key("failed_checks", "未通过的校验", "Failed checks", "Names of the identities the report breaks."),
+)

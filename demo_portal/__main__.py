@@ -1,0 +1,42 @@
+"""python -m demo_portal generate OUT_DIR [--seed N] | serve OUT_DIR [--port N]"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from demo_portal.generate import generate_portal, resolve_base
+from demo_portal.server import serve_portal
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m demo_portal", description="The bundled demo portal.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="write the portal, answer key and registry under OUT_DIR")
+    gen.add_argument("out_dir", type=Path)
+    gen.add_argument("--seed", type=int, default=2024)
+    serve = sub.add_parser("serve", help="serve OUT_DIR/site on 127.0.0.1 until interrupted")
+    serve.add_argument("out_dir", type=Path)
+    serve.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        key = generate_portal(args.out_dir, args.seed)
+        facts = sum(len(r["facts"]) for r in key["reports"])
+        print(f"wrote {args.out_dir}: {len(key['reports'])} reports, {facts} facts")
+        return
+    with serve_portal(args.out_dir / "site", port=args.port) as server:
+        sources = args.out_dir / "sources.yaml"
+        if sources.exists():
+            resolved = args.out_dir / "sources.resolved.yaml"
+            resolved.write_text(resolve_base(sources.read_text(encoding="utf-8"), server.base_url), encoding="utf-8")
+            print(f"sources with the base URL filled in: {resolved}")
+        print(f"serving {args.out_dir / 'site'} at {server.base_url}/ (Ctrl-C to stop)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+if __name__ == "__main__":
+    main()

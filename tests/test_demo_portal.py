@@ -1,0 +1,275 @@
+"""The bundled demo portal: deterministic, realistic, and honest about its answer key."""
+from __future__ import annotations
+
+import filecmp
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pdfplumber
+import pytest
+import yaml
+
+from demo_portal.generate import generate_portal, resolve_base
+from demo_portal.server import serve_portal
+from warehouse.facts import TABLE_DIMENSIONS, Fact
+
+APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
+              "legal_service_org", "other_org")
+OUTCOMES = (["granted", "partially_granted"]
+            + [f"withheld_{k}" for k in ("state_secret", "prohibited_by_law", "security_stability", "third_party",
+                                         "internal_affairs", "process_information", "enforcement_files", "query_matter")]
+            + ["unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear"]
+            + [f"not_handled_{k}" for k in ("petition", "repeated", "publication", "excessive", "confirmation")])
+
+
+@pytest.fixture(scope="module")
+def portal(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("portal")
+    started = time.perf_counter()
+    generate_portal(out)
+    assert time.perf_counter() - started < 3.0
+    return out
+
+
+@pytest.fixture(scope="module")
+def key(portal) -> dict:
+    return json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def server(portal):
+    with serve_portal(portal / "site") as srv:
+        yield srv
+
+
+def site_path(url: str) -> str:
+    return url.replace("{BASE}/", "")
+
+
+def decode(data: bytes) -> str:
+    """Decode a page by the charset its <meta> declares (GB2312/GBK pages are GB18030 bytes)."""
+    charset = re.search(rb"charset=([A-Za-z0-9-]+)", data).group(1).decode().lower()
+    return data.decode("utf-8" if charset == "utf-8" else "gb18030")
+
+
+def fetch(srv, url: str) -> tuple[int, bytes, str]:
+    try:
+        with urllib.request.urlopen(resolve_base(url, srv.base_url), timeout=10) as resp:
+            return resp.status, resp.read(), resp.headers["Content-Type"]
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), err.headers["Content-Type"]
+
+
+# ---------------------------------------------------------------- generator
+
+def test_generation_is_deterministic(portal, tmp_path):
+    generate_portal(tmp_path)
+    for name in ("answer_key.json", "agencies.yaml", "sources.yaml"):
+        assert (portal / name).read_bytes() == (tmp_path / name).read_bytes(), name
+    files = sorted(p.relative_to(portal / "site") for p in (portal / "site").rglob("*") if p.is_file())
+    again = sorted(p.relative_to(tmp_path / "site") for p in (tmp_path / "site").rglob("*") if p.is_file())
+    assert files == again
+    _, mismatch, errors = filecmp.cmpfiles(portal / "site", tmp_path / "site", [str(f) for f in files], shallow=False)
+    assert not mismatch and not errors
+
+
+def test_small_site(portal):
+    size = sum(p.stat().st_size for p in portal.rglob("*") if p.is_file())
+    assert size < 15_000_000
+
+
+def test_registry(portal, key):
+    registry = yaml.safe_load((portal / "agencies.yaml").read_text(encoding="utf-8"))["agencies"]
+    assert len(registry) >= 16
+    assert len({a["level"] for a in registry}) >= 4
+    assert {a["level"] for a in registry} >= {"provincial", "prefecture", "county", "zone", "township", "department"}
+    assert all(re.fullmatch(r"\d{6}", a["region_code"]) for a in registry)
+    renamed = [a for a in registry if len(a["names"]) > 1]
+    assert len(renamed) == 1
+    old, new = renamed[0]["names"]
+    assert max(old["years"]) <= 2018 < min(new["years"])
+    printed = {(r["agency_id"], r["agency_name"]) for r in key["reports"]}
+    assert (renamed[0]["agency_id"], old["name"]) in printed and (renamed[0]["agency_id"], new["name"]) in printed
+    ids = {a["agency_id"] for a in registry}
+    assert all(a["parent_agency_id"] in ids | {None} for a in registry)
+
+
+def test_sources_placeholder(portal):
+    sources = yaml.safe_load((portal / "sources.yaml").read_text(encoding="utf-8"))["sources"]
+    assert sources[0]["entry_urls"] == ["{BASE}/"] and sources[0]["family"] == "trs_static"
+    assert resolve_base("{BASE}/", "http://127.0.0.1:9/") == "http://127.0.0.1:9/"
+
+
+def test_years_and_eras(key):
+    reports = key["reports"]
+    assert {r["report_year"] for r in reports} == set(range(2014, 2025))
+    eras = Counter(r["era"] for r in reports)
+    assert set(eras) == {"prose", "table_2019", "table_2021"}
+    assert any(r["era"] == "table_2021" and r["report_year"] == 2020 for r in reports)  # early adopter
+    assert any(r["era"] == "prose" and r["report_year"] == 2019 for r in reports)       # late adopter
+    assert len({(r["agency_id"], r["report_year"]) for r in reports}) == len(reports)
+
+
+def test_facts_are_valid_fact_json(key):
+    for report in key["reports"]:
+        assert report["facts"], report["urls"]
+        for f in report["facts"]:
+            a, b = TABLE_DIMENSIONS[f["table"]]
+            fact = Fact(f["table"], {a: f[a], b: f[b]}, f["value"], f.get("label_zh", ""), f.get("source", ""),
+                        f.get("unit"))
+            assert fact.to_json() == f
+
+
+def _requests(facts: list[dict]) -> dict:
+    return {(f["row"], f["applicant"]): f["value"] for f in facts if f["table"] == "requests"}
+
+
+def recompute_failures(report: dict) -> set[str]:
+    """The identities of REPORT_FORMATS.md, recomputed from the key's facts alone."""
+    failed = set()
+    req = _requests(report["facts"])
+    rev = {(f["proceeding"], f["result"]): f["value"] for f in report["facts"] if f["table"] == "reviews"}
+    if report["era"] != "prose":
+        other = (["other_no_correction", "other_fee_unpaid", "other_other"] if report["era"] == "table_2021"
+                 else ["other_handling"])
+        for col in APPLICANTS + ("total",):
+            if req["received_new", col] + req["carried_over", col] != req["handled_total", col] + req["carried_forward", col]:
+                failed.add(f"requests_balance_{col}")
+            if sum(req[row, col] for row in OUTCOMES + other) != req["handled_total", col]:
+                failed.add(f"requests_outcomes_{col}")
+        rows = {row for row, _ in req}
+        assert len(rows) == (25 if report["era"] == "table_2021" else 23)
+        if any(sum(req[row, c] for c in APPLICANTS) != req[row, "total"] for row in rows):
+            failed.add("requests_applicant_columns")
+        assert len(rev) == 15
+    for proc in ("reconsideration", "litigation_direct", "litigation_after_reconsideration", "litigation"):
+        parts = [rev.get((proc, r)) for r in ("upheld", "corrected", "other", "pending")]
+        if (proc, "total") in rev and any(p is not None for p in parts):
+            if sum(p for p in parts if p is not None) != rev[proc, "total"]:
+                failed.add(f"reviews_{proc}_total")
+    return failed
+
+
+def test_identities_hold_except_the_deliberate_ones(key):
+    by_year = {(r["agency_id"], r["report_year"]): r for r in key["reports"]}
+    deliberate = {}
+    for report in key["reports"]:
+        failed = recompute_failures(report)
+        prev = by_year.get((report["agency_id"], report["report_year"] - 1))
+        if prev and prev["era"] != "prose" and report["era"] != "prose":
+            now, before = _requests(report["facts"]), _requests(prev["facts"])
+            if any(now["carried_over", c] != before["carried_forward", c] for c in APPLICANTS + ("total",)):
+                failed.add("requests_carry_over_across_years")
+        assert failed == set(report["failing_checks"]), (report["agency_id"], report["report_year"])
+        if failed:
+            deliberate[(report["agency_id"], report["report_year"])] = failed
+    assert len(deliberate) == 3
+    kinds = set().union(*deliberate.values())
+    assert {"requests_balance_total", "reviews_reconsideration_total", "requests_carry_over_across_years"} <= kinds
+
+
+def test_scenarios_in_key(key):
+    reports = key["reports"]
+    assert sum(1 for r in reports if r["superseded_urls"]) == 1
+    assert sum(1 for r in reports if len(r["urls"]) == 2) == 1
+    assert sum(1 for r in reports if r["format"] == "pdf") >= 2
+    assert sum(1 for r in reports if r["encoding"] in ("gbk", "gb2312")) >= 2
+    assert len(key["broken_urls"]) == 1 and len(key["flaky_urls"]) == 1
+    notice = [u for u in key["non_report_urls"]]
+    assert len(notice) >= 16
+
+
+# ---------------------------------------------------------------- site structure
+
+def test_pagination_pages_exist_and_link_each_other(portal, key):
+    site = portal / "site"
+    columns = Counter(site_path(u).split("/")[0] for u in key["listing_urls"])
+    assert len(columns) >= 16 and max(columns.values()) >= 2
+    for column, count in columns.items():
+        for i in range(count):
+            name = "index.html" if i == 0 else f"index_{i}.html"
+            text = decode((site / column / "zfxxgknb" / name).read_bytes())
+            assert f'createPageHTML({count}, {i}, "index", "html")' in text
+            if i + 1 < count:
+                assert f'href="index_{i + 1}.html"' in text
+            if i > 0:
+                assert f'href="{"index.html" if i == 1 else f"index_{i - 1}.html"}"' in text
+            assert len(re.findall(r'<tr valign="top">', text)) <= 8
+
+
+def test_every_report_is_linked_from_a_listing(portal, key):
+    site = portal / "site"
+    linked = set()
+    for u in key["listing_urls"]:
+        path = site_path(u)
+        text = decode((site / path).read_bytes())
+        folder = path.rsplit("/", 1)[0]
+        for href in re.findall(r'<a href="([^"]+)" target="_blank"', text):
+            linked.add(href.lstrip("/") if href.startswith("/") else folder + "/" + href[2:])
+    for report in key["reports"]:
+        pages = report["landing_urls"] or report["urls"]
+        for u in pages + report["superseded_urls"]:
+            assert site_path(u) in linked, u
+    assert {site_path(b["url"]) for b in key["broken_urls"]} <= linked
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "/admin/" in home
+    assert "Disallow: /admin/" in (site / "robots.txt").read_text()
+
+
+def test_report_pages_have_metadata_table_and_title(portal, key):
+    for report in key["reports"][:40]:
+        if report["format"] != "html":
+            continue
+        text = decode((portal / "site" / site_path(report["urls"][0])).read_bytes())
+        first_table = text[text.index("<table"):text.index("</table>")]
+        assert "索引号" in first_table and "发布机构" in first_table
+        assert str(report["report_year"]) in report["title"] and report["agency_name"] in report["title"]
+
+
+# ---------------------------------------------------------------- server
+
+def test_server_serves_gbk_page(server, key):
+    report = next(r for r in key["reports"] if r["encoding"] == "gbk")
+    status, body, ctype = fetch(server, report["urls"][0])
+    assert status == 200 and ctype == "text/html; charset=gbk"
+    text = body.decode("gb18030")
+    assert report["title"] in text
+    with pytest.raises(UnicodeDecodeError):
+        body.decode("utf-8")
+
+
+def test_server_faults(server, key):
+    status, _, _ = fetch(server, key["broken_urls"][0]["url"])
+    assert status == 404
+    flaky = key["flaky_urls"][0]["url"]
+    assert fetch(server, flaky)[0] == 500
+    assert fetch(server, flaky)[0] == 200
+    assert fetch(server, flaky)[0] == 200
+    assert fetch(server, "{BASE}/_faults.json")[0] == 404
+    assert fetch(server, "{BASE}/no/such/page.html")[0] == 404
+
+
+def test_server_serves_pdf_with_text_and_tables(server, key, tmp_path):
+    report = next(r for r in key["reports"] if r["format"] == "pdf")
+    status, body, ctype = fetch(server, report["urls"][0])
+    assert status == 200 and ctype == "application/pdf" and body.startswith(b"%PDF")
+    (tmp_path / "r.pdf").write_bytes(body)
+    with pdfplumber.open(tmp_path / "r.pdf") as pdf:
+        text = "".join(page.extract_text() for page in pdf.pages)
+        cells = [c for page in pdf.pages for t in page.extract_tables() for row in t for c in row if c]
+    assert report["title"] in text and "本年新收政府信息公开申请数量" in text
+    assert "一、本年新收政府信息公开申请数量" in cells and "结果维持" in cells
+    landing = decode(fetch(server, report["landing_urls"][0])[1])
+    assert "附件：" in landing and site_path(report["urls"][0]).rsplit("/", 1)[1] in landing
+
+
+def test_server_robots_and_home(server):
+    status, body, ctype = fetch(server, "{BASE}/robots.txt")
+    assert status == 200 and b"Disallow: /admin/" in body and ctype.startswith("text/plain")
+    status, body, ctype = fetch(server, "{BASE}/")
+    assert status == 200 and ctype == "text/html; charset=utf-8" and "政府信息公开年报" in body.decode()

@@ -1,0 +1,105 @@
+"""End to end: serve the demo portal on 127.0.0.1, run the Dagster job in process, and
+compare every fact in the DuckDB file with the generator's answer key."""
+import json
+from collections import defaultdict
+
+import duckdb
+import pytest
+from dagster import DagsterInstance
+
+from demo_portal.generate import generate_portal
+from demo_portal.server import serve_portal
+from pipelines.definitions import DisclosureSettings, defs
+from warehouse.config import DataPaths
+
+pytestmark = pytest.mark.slow
+
+FACT_SQL = """
+select r.agency_id, r.report_year, 'requests' as t, q.row as a, q.applicant as b, q.value
+from fct_requests q join dim_report r using (report_id) where q.is_current
+union all
+select r.agency_id, r.report_year, 'reviews', v.proceeding, v.result, v.value
+from fct_reviews v join dim_report r using (report_id) where v.is_current
+union all
+select r.agency_id, r.report_year, 'proactive', p.item_type, p.measure, p.value
+from fct_proactive_disclosure p join dim_report r using (report_id) where p.is_current
+"""
+DIMS = {"requests": ("row", "applicant"), "reviews": ("proceeding", "result"), "proactive": ("item_type", "measure")}
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    portal = root / "portal"
+    generate_portal(portal)
+    paths = DataPaths(root / "data")
+    with serve_portal(portal / "site") as server:
+        settings = DisclosureSettings(
+            data_dir=str(paths.root), sources_path=str(portal / "sources.yaml"),
+            registry_path=str(portal / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
+        result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
+            resources={"settings": settings}, instance=DagsterInstance.ephemeral())
+    assert result.success
+    key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
+    return paths, key, result
+
+
+def test_every_fact_equals_the_answer_key(demo_run):
+    paths, key, _ = demo_run
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        got = defaultdict(dict)
+        for agency_id, year, table, a, b, value in con.execute(FACT_SQL).fetchall():
+            got[(agency_id, year)][(table, a, b)] = value
+    expected = {}
+    for report in key["reports"]:
+        facts = {}
+        for f in report["facts"]:
+            d1, d2 = DIMS[f["table"]]
+            facts[(f["table"], f[d1], f[d2])] = float(f["value"])
+        expected[(report["agency_id"], report["report_year"])] = facts
+    assert set(got) == set(expected), (sorted(set(expected) - set(got))[:10], sorted(set(got) - set(expected))[:10])
+    wrong = {}
+    for report_key, facts in expected.items():
+        mismatch = {k: (v, got[report_key].get(k)) for k, v in facts.items() if got[report_key].get(k) != v}
+        extra = {k: got[report_key][k] for k in set(got[report_key]) - set(facts)}
+        if mismatch or extra:
+            wrong[report_key] = {"mismatch": dict(list(mismatch.items())[:5]), "extra": dict(list(extra.items())[:5])}
+    assert not wrong, json.dumps({str(k): str(v) for k, v in list(wrong.items())[:8]}, ensure_ascii=False, indent=1)
+
+
+def test_deliberate_inconsistencies_are_flagged_by_the_right_check(demo_run):
+    paths, key, _ = demo_run
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        failing = defaultdict(set)
+        for agency_id, year, check in con.execute(
+                "select agency_id, report_year, check_name from fct_check_results c "
+                "join dim_report r using (report_id, agency_id, report_year) "
+                "where not passed and r.superseded_by is null").fetchall():
+            failing[(agency_id, year)].add(check)
+    want = {(r["agency_id"], r["report_year"]): set(r["failing_checks"]) for r in key["reports"] if r["failing_checks"]}
+    assert want, "the demo portal must contain deliberately inconsistent reports"
+    for report_key, checks in want.items():
+        assert checks <= failing[report_key], (report_key, checks, failing[report_key])
+    unexpected = {k: v for k, v in failing.items() if k not in want}
+    assert not unexpected, unexpected
+
+
+def test_warehouse_shape(demo_run):
+    paths, _, result = demo_run
+    with duckdb.connect(str(paths.database), read_only=True) as con:
+        agencies, years, eras = con.execute(
+            "select count(distinct agency_id), count(distinct report_year), count(distinct era) from dim_report").fetchone()
+        assert agencies >= 15 and years >= 11 and eras == 3
+        # the renamed agency is one agency with reports before and after the rename
+        renamed = con.execute("select count(*) from dim_agency where len(names) > 1 and report_count >= 6").fetchone()[0]
+        assert renamed >= 1
+        # the mart has one row per agency and year, NULL (not 0) where a report states nothing
+        dupes = con.execute("select count(*) from (select agency_id, report_year from mart_agency_year "
+                            "group by all having count(*) > 1)").fetchone()[0]
+        assert dupes == 0
+    evaluations = {e.event_specific_data.check_name: e.event_specific_data.passed
+                   for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert evaluations["every_source_yields_reports"] is True
+    # the portal holds reports that break their identities on purpose: the checks must say so
+    assert evaluations["requests_balance"] is False
+    assert evaluations["requests_carry_over_across_years"] is False
