@@ -1,3 +1,4 @@
+import json
 import os
 from pathlib import Path
 
@@ -17,3 +18,28 @@ def corpus_dir() -> Path:
     if not (CORPUS / "MANIFEST.tsv").exists():
         pytest.skip("../shared/corpus is absent (a fresh clone has no real corpus)")
     return CORPUS
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The whole Dagster job once on the demo portal served on 127.0.0.1: (paths, answer key, result)."""
+    from dagster import DagsterInstance
+
+    from demo_portal.generate import generate_portal
+    from demo_portal.server import serve_portal
+    from pipelines.definitions import DisclosureSettings, defs
+    from warehouse.config import DataPaths
+
+    root = tmp_path_factory.mktemp("demo")
+    portal = root / "portal"
+    generate_portal(portal)
+    paths = DataPaths(root / "data")
+    with serve_portal(portal / "site") as server:
+        settings = DisclosureSettings(
+            data_dir=str(paths.root), sources_path=str(portal / "sources.yaml"),
+            registry_path=str(portal / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
+        result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
+            resources={"settings": settings}, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+    assert result.success
+    key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
+    return paths, key, result

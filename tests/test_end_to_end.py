@@ -5,12 +5,6 @@ from collections import defaultdict
 
 import duckdb
 import pytest
-from dagster import DagsterInstance
-
-from demo_portal.generate import generate_portal
-from demo_portal.server import serve_portal
-from pipelines.definitions import DisclosureSettings, defs
-from warehouse.config import DataPaths
 
 pytestmark = pytest.mark.slow
 
@@ -25,23 +19,6 @@ select r.agency_id, r.report_year, 'proactive', p.item_type, p.measure, p.value
 from fct_proactive_disclosure p join dim_report r using (report_id) where p.is_current
 """
 DIMS = {"requests": ("row", "applicant"), "reviews": ("proceeding", "result"), "proactive": ("item_type", "measure")}
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    portal = root / "portal"
-    generate_portal(portal)
-    paths = DataPaths(root / "data")
-    with serve_portal(portal / "site") as server:
-        settings = DisclosureSettings(
-            data_dir=str(paths.root), sources_path=str(portal / "sources.yaml"),
-            registry_path=str(portal / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
-        result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
-            resources={"settings": settings}, instance=DagsterInstance.ephemeral())
-    assert result.success
-    key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
-    return paths, key, result
 
 
 def test_every_fact_equals_the_answer_key(demo_run):

@@ -1,37 +1,276 @@
 """Report metadata from content: era, report year, agency, title, publish date.
 
-STUB — to be replaced by the full implementation.
+Everything is read from the document itself (title, page metadata, opening
+sentence, signature), never from the file name. The era comes from the format's
+markers, not from the year: late and early adopters of each format exist.
 """
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from warehouse.parse.documents import Document
+from warehouse.parse.numbers import parse_chinese_number
+from warehouse.parse.textnorm import normalise_text
+
+# ---------------------------------------------------------------- shared helpers
+
+# Crawler dumps: a header block (标题/发布时间/原文链接/本地目录) then this marker.
+_BODY_MARKER = re.compile(r"=+\s*正文\s*=+")
+_HEADER_FIELD = r"(?m)^\s*{name}\s*[:：]\s*\|?\s*([^|\n]*)"
+
+_YEAR = r"(20[0-4]\d)"
+_REPORT_WORDS = r"(?:年度报告|年报|工作报告|年度工作报告|公开报告)"
+# '…2019年政府信息公开工作年度报告', '2013年度谢塘镇政府信息公开工作年度报告', '…信息公开年报'
+_TITLE_YEAR = re.compile(_YEAR + r"\s*年\s*度?[^。；\n]{0,24}?信息公开[^。；\n]{0,8}?" + _REPORT_WORDS)
+# '自2014年1月1日起至2014年12月31日止', '2010年1月1日至12月31日', dropped characters '202511日至1231日'
+_PERIOD_YEAR = re.compile(_YEAR + r"\s*年?\s*1\s*月?\s*1\s*日\s*(?:起)?\s*(?:至|到|—|-)")
+_YEAR_MENTION = re.compile(_YEAR + r"\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日前)")
+# Years inside document numbers (〔2019〕60号) are not the year reported on.
+_DOC_NUMBER_YEAR = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]")
+
+# Spam mirrors replace names with gambling ads; such names are never an agency's.
+_SPAM = re.compile(r"博彩|娱乐|赌|彩票|棋牌|真人|投注|官网|葡京|威尼斯人|体育平台")
+# Words that stand for a body without naming it.
+_GENERIC_NAMES = {"政府", "本级政府", "本机关", "我局", "我委", "我办", "本局", "本单位", "区", "县", "市", "镇", "乡"}
+_AGENCY_END = (r"(?:人民政府办公室|人民政府办公厅|人民政府|办公室|办公厅|管理委员会|管委会|委员会|"
+               r"局|委|厅|办|署|中心|街道办事处|办事处|街道|镇|乡|区|县|市|院|所|站|会)")
+
+
+def _norm(text: str) -> str:
+    return normalise_text(text).text
+
+
+def body_text(text: str) -> str:
+    """The report body of a crawler dump (after '==== 正文 ===='), else the whole text."""
+    m = _BODY_MARKER.search(text[:5000])
+    return text[m.end():] if m else text
+
+
+def _header_field(text: str, *names: str) -> str | None:
+    head = text[:3000]
+    for name in names:
+        m = re.search(_HEADER_FIELD.format(name=name), head)
+        if m and m.group(1).strip():
+            return m.group(1).strip()
+    return None
+
+
+# ---------------------------------------------------------------- title
+
+def _looks_like_title(line: str) -> bool:
+    line = line.strip(" |#\t")
+    if re.search(r"位置|首页|[>|:：]", line):  # breadcrumbs and metadata lines
+        return False
+    return (4 <= len(line) <= 80 and not line.endswith(("。", "；", "，"))
+            and re.search(r"报告|年报", line) is not None and "信息公开" in _norm(line))
+
+
+def _title_from_lines(text: str) -> str | None:
+    lines = [ln.strip(" |#\t\u3000") for ln in body_text(text).splitlines()]
+    lines = [ln for ln in lines if ln][:15]
+    for i, line in enumerate(lines):
+        if _looks_like_title(line):
+            # The body's name may sit on the line above: '五常市民意乡' + '2021年…年度报告'.
+            prev = lines[i - 1] if i else ""
+            if re.match(r"\s*20\d\d", line) and re.fullmatch(r"[\u4e00-\u9fff]{2,30}?" + _AGENCY_END, prev):
+                return prev + line
+            return line
+        # A title split over two lines: '…信息公开工作' + '年度报告'.
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        if len(line) <= 60 and re.fullmatch(r"(?:工作)?年度报告|年报", nxt) and _looks_like_title(line + nxt):
+            return line + nxt
+    return None
+
+
+def detect_title(doc: Document) -> str | None:
+    candidates = [doc.title, _header_field(doc.text, "标题"), doc.meta.get("ArticleTitle")]
+    from_lines = _title_from_lines(doc.text)
+    for title in candidates:
+        if title and _looks_like_title(title):
+            title = title.strip(" |#\t")
+            # Prefer the body's lines when they add the name printed above the title.
+            return from_lines if from_lines and from_lines.endswith(title) else title
+    return from_lines
+
+
+# ---------------------------------------------------------------- listing pages and era
+
+def is_listing_page(text: str) -> bool:
+    """A column page listing many reports (links + dates), not a report itself."""
+    norm = _norm(text)
+    titles = set(re.findall(_YEAR + r"年[^。；\n<>\"]{0,20}?信息公开[^。；\n<>\"]{0,6}?" + _REPORT_WORDS, norm))
+    pagination = re.search(r"共\s*(?:计)?\s*\d+\s*页|下一页|尾页|countPage", norm)
+    body_sentences = len(re.findall(r"主动公开[^。]{0,30}?\d+\s*[条件项]", norm))
+    return len(titles) >= 3 and pagination is not None and body_sentences == 0
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", _norm(text))
+
+
+_MARKERS_2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "逾期不补正", "逾期未按收费通知",
+                 "本年收费金额", "本年处理决定数量")
+_MARKERS_2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购总金额")
+_MARKERS_TABLE = ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "结转下年度继续办理",
+                  "第二十条第(一)项", "第二十条第（一）项", "三安全一稳定", "收到和处理政府信息公开申请",
+                  "政府信息公开行政复议、行政诉讼情况", "政府信息公开行政复议和行政诉讼情况")
+# Format notices: 〔2021〕30号 (also with its brackets dropped: '〔202130号'), 〔2019〕60号.
+_NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
+_NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
+
+
+def _is_disclosure_report(compact: str) -> bool:
+    return "信息公开" in compact and re.search(
+        r"信息公开[^。]{0,10}?(?:年度报告|年报|工作报告)|主动公开|依申请公开", compact) is not None
 
 
 def detect_era(doc: Document) -> str | None:
     text = doc.text
-    if "其他处理" in text and ("逾期不补正" in text or "本年制发件数" in text):
+    compact = _compact(text)
+    if is_listing_page(text) or not _is_disclosure_report(compact):
+        return None
+    if any(m in compact for m in _MARKERS_2021) or _NOTICE_2021.search(compact):
         return "table_2021"
-    if "本年新收政府信息公开申请数量" in text or "第二十条" in text:
+    if any(m in compact for m in _MARKERS_2019) or _NOTICE_2019.search(compact):
         return "table_2019"
-    if "政府信息公开" in text:
-        return "prose"
-    return None
+    if any(m in compact for m in _MARKERS_TABLE):
+        # Table-format headings without the tables (tables as images): the year picks the version.
+        year = detect_year(doc)
+        return "table_2021" if year is None or year >= 2021 else "table_2019"
+    return "prose"
 
 
-def detect_year(doc: Document) -> int | None:
-    m = re.search(r"(20\d\d)\s*年[度]?\s*政府信息公开", doc.title or doc.text)
+# ---------------------------------------------------------------- report year
+
+def _year_from_title(title: str | None) -> int | None:
+    if not title:
+        return None
+    m = _TITLE_YEAR.search(_norm(title))
     return int(m.group(1)) if m else None
 
 
+def _most_mentioned_year(text: str) -> int | None:
+    """Fallback: the year the opening part of the body speaks about most."""
+    opening = _DOC_NUMBER_YEAR.sub("", text[:3000])
+    years = Counter(int(y) for y in _YEAR_MENTION.findall(opening))
+    return years.most_common(1)[0][0] if years else None
+
+
+def detect_year(doc: Document) -> int | None:
+    if is_listing_page(doc.text):
+        return None
+    body = _norm(body_text(doc.text))
+    for finder in (lambda: _year_from_title(detect_title(doc)),
+                   lambda: _first_int(_PERIOD_YEAR, body),
+                   lambda: _first_int(_TITLE_YEAR, _DOC_NUMBER_YEAR.sub("", body[:3000])),
+                   lambda: _most_mentioned_year(body)):
+        year = finder()
+        if year:
+            return year
+    return None
+
+
+def _first_int(pattern: re.Pattern, text: str) -> int | None:
+    m = pattern.search(text)
+    return int(m.group(1)) if m else None
+
+
+# ---------------------------------------------------------------- agency
+
+def _clean_agency(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = re.sub(r"[\s|]+", "", name).strip("：:，,。")
+    name = re.sub(r"^(?:关于|现将|特向社会公布|由)", "", name)
+    if name in _GENERIC_NAMES:
+        return None
+    if not (2 <= len(name) <= 40) or _SPAM.search(name) or re.search(r"\d{4}|报告|信息公开", name):
+        return None
+    return name
+
+
+def _agency_from_title(title: str | None) -> str | None:
+    if not title:
+        return None
+    title = re.sub(r"^\s*关于", "", title.strip(" |#"))
+    # '平潭综合实验区2011年…' (name before the year) or '2013年度谢塘镇政府信息公开…' (after it).
+    m = re.match(r"(.+?)\s*20\d\d\s*年", title)
+    if m and _clean_agency(m.group(1)):
+        return _clean_agency(m.group(1))
+    m = re.match(r"\s*20\d\d\s*年\s*度?\s*(.+?)(?:政府)?信息公开", title)
+    return _clean_agency(m.group(1)) if m else None
+
+
+def _agency_from_opening(body: str) -> str | None:
+    # '…由中原区审计局编制', '…由福州市晋安区人民政府信息公开办编制'
+    m = re.search(r"由([^，。、《》()（）]{2,30}?" + _AGENCY_END + r")(?:信息公开[^，。]{0,8})?(?:编制|根据|依据)", _norm(body[:2000]))
+    return _clean_agency(m.group(1)) if m else None
+
+
+def _agency_from_signature(body: str) -> str | None:
+    lines = [ln.strip(" |\t\u3000") for ln in body.strip().splitlines() if ln.strip(" |\t\u3000")]
+    for line in reversed(lines[-4:]):
+        if re.fullmatch(r"[\u4e00-\u9fff（）()]{3,30}?" + _AGENCY_END, line):
+            return _clean_agency(line)
+    return None
+
+
 def detect_agency(doc: Document) -> str | None:
-    return doc.meta.get("发布机构")
+    body = body_text(doc.text)
+    candidates = (
+        lambda: _agency_from_title(detect_title(doc)),
+        lambda: doc.meta.get("发布机构") or doc.meta.get("ContentSource"),
+        lambda: _header_field(doc.text, "发布机构", "发布单位", "来源", "信息来源"),
+        lambda: _agency_from_opening(body),
+        lambda: _agency_from_signature(body),
+    )
+    for candidate in candidates:
+        name = _clean_agency(candidate())
+        if name:
+            return name
+    return None
 
 
-def detect_title(doc: Document) -> str | None:
-    return doc.title
+# ---------------------------------------------------------------- publish date
+
+_ISO_DATE = re.compile(r"(20\d\d)[-/.年](\d{1,2})[-/.月](\d{1,2})")
+_CN_DATE = re.compile(r"([二〇○零一三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+
+
+def _iso(year: int, month: int, day: int) -> str | None:
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else None
+
+
+def _cn_year(digits: str) -> int | None:
+    values = [parse_chinese_number(ch) for ch in digits]
+    return None if None in values else int("".join(str(v) for v in values))
+
+
+def _signature_date(body: str) -> str | None:
+    # Only a date standing on one of the last lines is the signature's.
+    last_lines = [ln.strip() for ln in body.strip().splitlines()[-3:]]
+    tail = _norm("\n".join(ln for ln in last_lines if len(ln) <= 40))
+    iso = [m for m in _ISO_DATE.finditer(tail)]
+    if iso:
+        y, mth, d = (int(g) for g in iso[-1].groups())
+        return _iso(y, mth, d)
+    cn = [m for m in _CN_DATE.finditer(tail)]
+    if cn:
+        m = cn[-1]
+        year, month, day = _cn_year(m.group(1)), parse_chinese_number(m.group(2)), parse_chinese_number(m.group(3))
+        return _iso(year, month, day) if year and month and day else None
+    return None
 
 
 def detect_published_date(doc: Document) -> str | None:
-    return doc.meta.get("发布日期")
+    stated = (doc.meta.get("发布日期") or doc.meta.get("PubDate")
+              or _header_field(doc.text, "发布日期", "发布时间", "公开日期", "时间"))
+    if not stated:
+        m = re.search(r"(?:发布日期|发布时间|公开日期|时间)\s*[:：]\s*\|?\s*(20\d\d-\d{1,2}-\d{1,2})", doc.text[:3000])
+        stated = m.group(1) if m else None
+    if stated:
+        m = _ISO_DATE.search(stated)
+        if m:
+            return _iso(*(int(g) for g in m.groups()))
+    return _signature_date(body_text(doc.text))

@@ -1,8 +1,286 @@
-"""Era P: figures in sentences, and the attached statistics table. STUB."""
+"""Era P: figures stated in sentences, and the attached statistics table.
+
+A figure counts only in the section about its topic (the 政府采购信息 of a
+"key work" section is not a proactive-disclosure count). "None" stated in words
+(未收到…申请, 没有发生行政复议) is a stated zero; a figure the report never
+states gets no fact. Where the statistics table exists its facts come first, so
+they win over the prose when the dispatcher dedupes by key.
+"""
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+
 from warehouse.facts import Fact
+from warehouse.parse.numbers import CN_NUMERAL_CHARS, parse_chinese_number
+from warehouse.parse.stats_table import grid_table_facts, text_table_facts
+from warehouse.parse.textnorm import NormText, normalise_text
+
+# ---------------------------------------------------------------- sections
+
+_CN_ORDINALS = "一二三四五六七八九十"
+# '二、主动公开政府信息情况' — not '（二）' sub-headings, not '一是'.
+_HEADING = re.compile(r"(?<![（(\d一二三四五六七八九十])([一二三四五六七八九十]{1,3})\s*[、.．]\s*")
+_HEADING_TEXT_END = re.compile(r"[\s（(。，,；:：]")
+
+# Topic of a section from its heading, first match wins (order matters:
+# '因政府信息公开申请行政复议' is about reviews, not requests).
+_TOPICS = (
+    ("reviews", r"复议|诉讼"),
+    ("fees", r"收费|费用|减免"),
+    ("consultation", r"咨询"),
+    ("requests", r"申请"),
+    ("proactive", r"主动"),
+    ("table", r"统计表"),
+    ("problems", r"问题|改进|措施|安排|计划|打算|其他|说明"),
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    topic: str
+    start: int
+    end: int
+
+
+def _ordinal(numeral: str) -> int | None:
+    return parse_chinese_number(numeral)
+
+
+def _topic(heading: str) -> str:
+    for topic, pattern in _TOPICS:
+        if re.search(pattern, heading):
+            return topic
+    return "general"
+
+
+def split_sections(text: str) -> list[Section]:
+    """Sections under the top-level headings 一、二、三…, numbered in sequence."""
+    starts: list[tuple[int, str]] = [(0, "preamble")]
+    expected = 1
+    for m in _HEADING.finditer(text):
+        number = _ordinal(m.group(1))
+        if number not in (expected, 1) or (number == 1 and expected > 1 and len(starts) < 3):
+            continue
+        heading = _HEADING_TEXT_END.split(text[m.end(): m.end() + 24], maxsplit=1)[0]
+        starts.append((m.start(), _topic(heading)))
+        expected = number + 1
+    bounds = [s for s, _ in starts[1:]] + [len(text)]
+    return [Section(topic, start, end) for (start, topic), end in zip(starts, bounds)]
+
+
+def _scope(sections: list[Section], topic: str, fallback: tuple[str, ...] = ("general", "preamble")) -> list[Section]:
+    """Sections about `topic`; when the report has none, its untitled/general ones."""
+    own = [s for s in sections if s.topic == topic]
+    return own or [s for s in sections if s.topic in fallback]
+
+
+# ---------------------------------------------------------------- numbers in sentences
+
+_NUM = r"(?P<num>\d+(?:,\d{3})*|[" + CN_NUMERAL_CHARS + r"]+)"
+_APPROX_BEFORE = r"(?P<pre>近|约|共约)?"
+_APPROX_AFTER = r"\s*(?P<post>多|余)?\s*"
+_FILLER = r"\s*(?:共|为|达|有|的有|共计|合计|总计)?\s*"
+
+
+def _figure(label: str, units: str) -> re.Pattern:
+    """label … number … unit, with approximate markers around the number."""
+    return re.compile(r"(?P<label>" + label + r")" + _FILLER + _APPROX_BEFORE + _NUM + _APPROX_AFTER
+                      + r"(?P<unit>" + units + r")")
+
+
+_COUNT_UNITS = r"条|件|项|个|份"
+_CASE_UNITS = r"件|起|宗|例|案件|案|个|份"
+
+_PROACTIVE = _figure(r"(?:主动)?公开(?:了)?(?:的)?(?:各类|各种)?(?:政府)?信息(?:件数|条数|数量|总数|数)?", _COUNT_UNITS)
+_NORMATIVE = _figure(r"(?<![政策、])(?:行政)?规范性文件(?:数|数量)?", r"件|份|个|条(?!.{0,2}类)")
+_RULES = _figure(r"(?<![政府])规章(?:数|数量)?", r"件|部|个")
+_RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:件数|总数|数量|数)?", _COUNT_UNITS + r"|宗|起|人次")
+_OUTCOMES = (
+    ("granted", _figure(r"(?<![不分])(?:同意公开|予以公开|全部公开)(?:答复)?(?:数|的)?", _COUNT_UNITS)),
+    ("partially_granted", _figure(r"(?:同意)?部分公开(?:答复)?(?:数|的)?", _COUNT_UNITS)),
+    ("withheld", _figure(r"(?:不予公开|不同意公开|否决公开)(?:答复)?(?:数|的)?", _COUNT_UNITS)),
+    ("unavailable_not_held_other_body", _figure(r"不属于本(?:行政)?机关[^，。；]{0,12}?", _COUNT_UNITS)),
+    ("unavailable_nonexistent", _figure(r"(?:申请)?(?:公开的)?信息不存在(?:的)?(?:数)?", _COUNT_UNITS)),
+)
+_REVIEW_COUNT = {
+    "reconsideration": _figure(r"(?:行政)?复议(?:案件|申请|案)?(?:数|数量)?", _CASE_UNITS),
+    "litigation": _figure(r"行政诉讼(?:案件|案)?(?:数|数量)?", _CASE_UNITS),
+}
+# '收到1份有关政府信息公开行政复议申请'
+_REVIEW_COUNT_BEFORE = {
+    "reconsideration": re.compile(r"(?:收到|受理|发生|产生)" + _NUM + r"\s*(?P<unit>件|起|份|宗|例)(?P<label>[^，。；]{0,15}?行政复议)"),
+    "litigation": re.compile(r"(?:收到|受理|发生|产生)" + _NUM + r"\s*(?P<unit>件|起|份|宗|例)(?P<label>[^，。；]{0,15}?行政诉讼)"),
+}
+
+# "None" in words.
+_NEGATION = r"(?:未|没有|没|无|尚无|尚未)"
+_NO_REQUESTS = (
+    re.compile(_NEGATION + r"(?:有)?(?:收到|接到|受理|接收|发生|办理)?(?P<mid>[^，。；,;]{0,25}?)(?:依)?申请(?P<after>[^，。；,;]{0,12})"),
+    re.compile(r"申请[^，。；,;]{0,8}?(?:事项|数量|件数|数)?为(?:零|0)(?!\d)"),
+)
+_NO_REVIEWS = {
+    "reconsideration": re.compile(_NEGATION + r"[^，。；,;]{0,40}?复议"),
+    # '未发生…行政复议案、行政诉讼案' denies both; a bare '诉讼' counts only after 复议.
+    "litigation": re.compile(_NEGATION + r"[^，。；,;]{0,40}?(?:行政诉讼|复议[^，。；,;]{0,12}?诉讼)"),
+}
+_CLAUSE = re.compile(r"[^，。；,;\n]+")
+_SENTENCE = re.compile(r"[^。；;\n]+")
+
+
+@dataclass
+class _Context:
+    norm: NormText
+    original: str
+    era: str
+
+    def fact(self, table: str, dims: dict, m: re.Match, offset: int = 0, value=None) -> Fact | None:
+        value = value if value is not None else parse_chinese_number(m.group("num").replace(",", ""))
+        if value is None:
+            return None
+        label_start, label_end = m.span("label")
+        o_start = self.norm.offsets[offset + label_start]
+        o_end = self.norm.offsets[offset + label_end - 1] + 1
+        groups = m.groupdict()
+        approximate = bool(groups.get("pre") or groups.get("post"))
+        span = (min(m.start(), label_start), m.end())
+        return Fact(table, dims, value, label_zh=self.original[o_start:o_end].strip(),
+                    source=self.norm.source(offset + span[0], offset + span[1]),
+                    unit=groups.get("unit"), approximate=approximate)
+
+    def zero(self, table: str, dims: dict, start: int, end: int) -> Fact:
+        o_start, o_end = self.norm.offsets[start], self.norm.offsets[end - 1] + 1
+        return Fact(table, dims, 0, label_zh=self.original[o_start:o_end].strip(),
+                    source=self.norm.source(start, end))
+
+
+def _sentences(ctx: _Context, sections: list[Section]):
+    """(offset, sentence) pairs of the given sections, in order."""
+    for section in sections:
+        for m in _SENTENCE.finditer(ctx.norm.text, section.start, section.end):
+            yield m.start(), m.group()
+
+
+# ---------------------------------------------------------------- proactive
+
+def _is_part(sentence: str, m: re.Match, first: bool) -> bool:
+    """A share of the whole: '…1687条，占66%' or a later figure after 其中."""
+    after = sentence[m.end(): m.end() + 6]
+    return bool(re.match(r"[，,]?\s*占", after)) or (not first and "其中" in sentence[: m.start()])
+
+
+def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    facts: list[Fact] = []
+    for offset, sentence in _sentences(ctx, _scope(sections, "proactive")):
+        matches = list(_PROACTIVE.finditer(sentence))
+        wholes = [m for i, m in enumerate(matches) if not _is_part(sentence, m, i == 0)]
+        if len(wholes) != 1:  # none, or parallel figures per channel with no total
+            continue
+        m = wholes[0]
+        cumulative = re.search(r"累计|历年|到目前|至今", sentence[: m.start("label")])
+        measure = "published_total" if cumulative else "count"
+        fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset)
+        if fact and not any(f.key == fact.key for f in facts):
+            facts.append(fact)
+    for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)):
+        for offset, sentence in _sentences(ctx, _scope(sections, "proactive")):
+            m = pattern.search(sentence)
+            if m and "累计" not in sentence[: m.start()]:
+                fact = ctx.fact("proactive", {"item_type": item_type, "measure": "count"}, m, offset)
+                if fact:
+                    facts.append(fact)
+                    break
+    return facts
+
+
+# ---------------------------------------------------------------- requests
+
+def _received_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
+    table_era = ctx.era != "prose"
+    for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
+        for clause in _CLAUSE.finditer(sentence):
+            text, start = clause.group(), offset + clause.start()
+            if re.search(r"复议|诉讼|咨询|投诉|收费", text):
+                continue
+            m = _RECEIVED.search(text)
+            # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
+            if m and not (table_era and m.group("verb") in ("受理", "接收")):
+                return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
+            if not table_era:
+                for pattern in _NO_REQUESTS:
+                    z = pattern.search(text)
+                    if z and not re.search(r"咨询|复议|诉讼", z.group()):
+                        return ctx.zero("requests", {"row": "received_new", "applicant": "total"},
+                                        start + z.start(), start + z.end())
+    return None
+
+
+def _outcome_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    facts: list[Fact] = []
+    for row, pattern in _OUTCOMES:
+        if ctx.era != "prose" and row != "granted":
+            continue  # the table eras split these by reason; the tables give them
+        for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
+            m = pattern.search(sentence)
+            if m:
+                fact = ctx.fact("requests", {"row": row, "applicant": "total"}, m, offset)
+                if fact:
+                    facts.append(fact)
+                    break
+    return facts
+
+
+def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    received = _received_fact(ctx, sections)
+    facts = [received] if received else []
+    # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
+    # report with no requests is about information withheld, not about replies).
+    if not received or received.value:
+        facts += _outcome_facts(ctx, sections)
+    return facts
+
+
+# ---------------------------------------------------------------- reviews
+
+def _review_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    proceedings = ("reconsideration", "litigation") if ctx.era == "prose" else ("reconsideration",)
+    scope = [s for s in sections if s.topic in ("reviews", "requests", "general", "preamble")]
+    scope.sort(key=lambda s: s.topic != "reviews")  # the section about reviews speaks first
+    found: dict[str, Fact] = {}
+    for offset, sentence in _sentences(ctx, scope):
+        for clause in _CLAUSE.finditer(sentence):
+            text, start = clause.group(), offset + clause.start()
+            for proceeding in proceedings:
+                if proceeding not in found:
+                    fact = _review_in_clause(ctx, proceeding, text, start)
+                    if fact:
+                        found[proceeding] = fact
+        if len(found) == len(proceedings):
+            break
+    return list(found.values())
+
+
+def _review_in_clause(ctx: _Context, proceeding: str, text: str, start: int) -> Fact | None:
+    dims = {"proceeding": proceeding, "result": "total"}
+    for pattern in (_REVIEW_COUNT[proceeding], _REVIEW_COUNT_BEFORE[proceeding]):
+        m = pattern.search(text)
+        if m and not re.search(_NEGATION + r"$", text[: m.start()]):
+            return ctx.fact("reviews", dims, m, start)
+    z = _NO_REVIEWS[proceeding].search(text)
+    return ctx.zero("reviews", dims, start + z.start(), start + z.end()) if z else None
+
+
+# ---------------------------------------------------------------- entry point
+
+def _table_facts(ctx: _Context, tables, hints: dict[tuple, float]) -> list[Fact]:
+    facts = grid_table_facts(tables) + text_table_facts(ctx.norm, ctx.original, hints)
+    return [f for f in facts if ctx.era == "prose" or f.key[1] not in ("litigation", "withheld")]
 
 
 def parse_prose_facts(text: str, era: str, tables=None) -> list[Fact]:
-    return []
+    ctx = _Context(normalise_text(text or ""), text or "", era or "prose")
+    sections = split_sections(ctx.norm.text)
+    prose = _proactive_facts(ctx, sections) + _request_facts(ctx, sections) + _review_facts(ctx, sections)
+    hints = {f.key: f.value for f in prose}
+    table = _table_facts(ctx, tables, hints) if era == "prose" else []
+    return table + prose
