@@ -57,7 +57,8 @@ def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
         for row in sorted({k[1] for k in idx if k[0] == "requests"}):
             total = req(row, "total")
             parts = [req(row, a) for a in APPLICANT_ADDENDS]
-            if total is None or all(p is None for p in parts):
+            # Only rows whose every cell was read: a cell the parser could not decode is no zero.
+            if total is None or any(p is None for p in parts):
                 continue
             checked += 1
             if abs(sum(p for p in parts if p is not None) - total) > _TOL:

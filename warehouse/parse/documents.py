@@ -1,10 +1,24 @@
-"""Load any input (HTML, PDF, DOCX, text) into a Document: text plus table grids.
+"""Load any input (HTML, PDF, DOCX, DOC, text) into a Document: text plus table grids.
 
-STUB — to be replaced by the full implementation.
+The kind is detected from magic bytes first, then the file name or content type.
+`Document.text` is the visible text in reading order with each table rendered
+one row per line, cells separated by ' | ', so that text-level detectors (era,
+year) see the tables too.
 """
 from __future__ import annotations
 
+import io
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
+
+from warehouse.parse.html_tables import cell_text, table_grid
+
+CELL_SEP = " | "
 
 
 class UnsupportedDocument(Exception):
@@ -15,6 +29,10 @@ class UnsupportedDocument(Exception):
 class Table:
     index: int                 # 1-based position among the document's tables
     rows: list[list[str]]      # grid with row/col spans expanded (a spanned cell repeats its text)
+    page: int | None = None    # PDF page the table was found on
+
+    def as_text(self) -> str:
+        return "\n".join(CELL_SEP.join(row) for row in self.rows)
 
 
 @dataclass
@@ -27,5 +45,368 @@ class Document:
     notes: list[str] = field(default_factory=list)
 
 
+# ---------------------------------------------------------------- kind detection
+
+def detect_kind(data: bytes, filename: str = "", content_type: str | None = None) -> str:
+    """html | pdf | docx | doc | text, from magic bytes, then the name or content type."""
+    head = data[:8]
+    if head.startswith(b"%PDF"):
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "docx"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "doc"
+    hint = f"{filename} {content_type or ''}".lower()
+    for kind, marks in (("pdf", (".pdf", "application/pdf")),
+                        ("docx", (".docx", "wordprocessingml")),
+                        ("doc", (".doc ", "msword")),
+                        ("html", (".htm", "text/html", "xhtml"))):
+        if any(m in hint + " " for m in marks):
+            return kind
+    sniff = data[:4096].lower()
+    if re.search(rb"<(!doctype html|html|head|body|table|p|div)[\s>]", sniff):
+        return "html"
+    return "text"
+
+
 def load_document(data: bytes, filename: str = "", content_type: str | None = None) -> Document:
-    return Document(kind="text", text=data.decode("utf-8", errors="replace"))
+    if not data or not data.strip():
+        raise UnsupportedDocument("empty document")
+    kind = detect_kind(data, filename, content_type)
+    loader = {"html": load_html, "pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind]
+    return loader(data)
+
+
+# ---------------------------------------------------------------- text decoding
+
+_DECLARED_CHARSET = re.compile(rb"""charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
+_BOMS = ((b"\xef\xbb\xbf", "utf-8"), (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
+def decode_bytes(data: bytes, declared: str | None = None) -> str:
+    """Decode text: BOM, then strict UTF-8, then the declared charset, then GB18030, then a guess.
+
+    Declarations are verified by decoding strictly: pages declared GB2312 are often
+    UTF-8, and UTF-8 pages are sometimes really GBK.
+    """
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom):].decode(encoding, errors="replace")
+    candidates = ["utf-8"]
+    if declared:
+        candidates.append(_widen(declared))
+    candidates.append("gb18030")
+    for encoding in candidates:
+        try:
+            return data.decode(encoding)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return _guess_decode(data)
+
+
+def _widen(encoding: str) -> str:
+    """GB2312/GBK declarations are read as GB18030, their superset."""
+    encoding = encoding.lower()
+    return "gb18030" if encoding in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936") else encoding
+
+
+def _guess_decode(data: bytes) -> str:
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is not None:
+        return str(best)
+    return data.decode("utf-8", errors="replace")
+
+
+def _looks_binary(text: str) -> bool:
+    if not text:
+        return True
+    bad = sum(1 for ch in text[:5000] if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\r\n\t\f"))
+    return bad / min(len(text), 5000) > 0.05
+
+
+# ---------------------------------------------------------------- HTML
+
+_META_FIELDS = ("发布机构", "发布日期", "成文日期", "索引号", "发文字号", "文号", "主题分类",
+                "公开方式", "发布单位", "发布时间", "来源", "信息来源", "生成日期", "公开日期", "所属机构")
+_META_TAGS = ("ArticleTitle", "PubDate", "ContentSource", "SiteName", "ColumnName", "Keywords",
+              "Description", "Author", "Url")
+
+
+def load_html(data: bytes) -> Document:
+    from lxml import html as lxml_html
+
+    m = _DECLARED_CHARSET.search(data[:4096])
+    markup = decode_bytes(data, m.group(1).decode("ascii") if m else None)
+    if _looks_binary(markup):
+        raise UnsupportedDocument("HTML input is not readable text")
+    markup = re.sub(r"^\s*<\?xml[^>]*\?>", "", markup)
+    root = lxml_html.fromstring(markup)
+    for bad in root.xpath("//script|//style|//noscript|//template"):
+        _drop_keep_tail(bad)
+    tables: list[Table] = []
+    text = _html_visible_text(root, tables)
+    doc = Document(kind="html", text=text, tables=tables)
+    doc.meta = _html_meta(root, text)
+    doc.title = _html_title(root, doc.meta)
+    return doc
+
+
+def _drop_keep_tail(node) -> None:
+    node.drop_tree() if hasattr(node, "drop_tree") else node.getparent().remove(node)
+
+
+_BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "section",
+           "article", "header", "footer", "tr", "dl", "dt", "dd", "blockquote", "pre", "hr", "title"}
+
+
+def _html_visible_text(root, tables: list[Table]) -> str:
+    """Walk the tree: block elements start lines; each table becomes its rows as lines."""
+    parts: list[str] = []
+
+    def walk(node) -> None:
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag == "table":
+            grid = table_grid(node)
+            if grid:
+                table = Table(index=len(tables) + 1, rows=grid)
+                tables.append(table)
+                parts.append("\n" + table.as_text() + "\n")
+            # nested tables are registered by their own walk
+            for inner in node.iter("table"):
+                if inner is not node:
+                    grid = table_grid(inner)
+                    if grid:
+                        tables.append(Table(index=len(tables) + 1, rows=grid))
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if tag in ("head",):
+            if node.tail:
+                parts.append(node.tail)
+            return
+        if tag in _BLOCKS:
+            parts.append("\n")
+        if node.text and tag:
+            parts.append(node.text)
+        for child in node:
+            walk(child)
+        if tag in _BLOCKS:
+            parts.append("\n")
+        if node.tail:
+            parts.append(node.tail)
+
+    walk(root)
+    return tidy_text("".join(parts))
+
+
+def tidy_text(text: str) -> str:
+    """Fold runs of blanks per line, drop empty lines."""
+    lines = (re.sub(r"[ \t\u00a0\u3000\u200b]+", " ", line).strip() for line in text.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def _html_meta(root, text: str) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for tag in root.xpath("//meta[@name]"):
+        name, content = tag.get("name", ""), (tag.get("content") or "").strip()
+        if name in _META_TAGS and content:
+            meta[name] = content
+    meta.update(fields_from_text(text))
+    if "发布机构" not in meta and meta.get("ContentSource"):
+        meta["发布机构"] = meta["ContentSource"]
+    if "发布日期" not in meta and meta.get("PubDate"):
+        meta["发布日期"] = meta["PubDate"].split()[0]
+    return meta
+
+
+_FIELD_RE = re.compile(r"(%s)\s*[:：]\s*(?:\|\s*)?([^|\n]{1,80})" % "|".join(_META_FIELDS))
+
+
+def fields_from_text(text: str) -> dict[str, str]:
+    """`发布机构：X` style fields (also in metadata tables rendered as `发布机构： | X`)."""
+    fields: dict[str, str] = {}
+    for m in _FIELD_RE.finditer(text[:6000]):
+        value = m.group(2).strip()
+        # a metadata line may hold several fields: cut at the next field name
+        value = re.split(r"\s+(?:%s)\s*[:：]" % "|".join(_META_FIELDS), value)[0].strip()
+        if value and m.group(1) not in fields:
+            fields[m.group(1)] = value
+    if "发布日期" not in fields and "发布时间" in fields:
+        fields["发布日期"] = fields["发布时间"].split()[0]
+    return fields
+
+
+def _html_title(root, meta: dict[str, str]) -> str | None:
+    if meta.get("ArticleTitle"):
+        return meta["ArticleTitle"]
+    for xpath in ("//title", "//h1", "//h2"):
+        for node in root.xpath(xpath):
+            title = cell_text(node)
+            if title:
+                return title
+    return None
+
+
+# ---------------------------------------------------------------- PDF
+
+_PAGE_MARKER = re.compile(r"^\s*[-—–－]\s*\d{1,3}\s*[-—–－]\s*$|^\s*第\s*\d+\s*页\s*(共\s*\d+\s*页)?\s*$")
+
+
+def strip_page_markers(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not _PAGE_MARKER.match(line))
+
+
+def load_pdf(data: bytes) -> Document:
+    import pdfplumber
+
+    try:
+        pdf = pdfplumber.open(io.BytesIO(data))
+    except Exception as exc:  # pdfminer raises many types for broken/encrypted files
+        raise UnsupportedDocument(f"PDF cannot be read: {type(exc).__name__}: {exc}") from exc
+    texts, tables = [], []
+    try:
+        for number, page in enumerate(pdf.pages, start=1):
+            texts.append(page.extract_text() or "")
+            for found in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
+                grid = pdf_table_grid(page, found.cells)
+                if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
+                    tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
+    except Exception as exc:
+        raise UnsupportedDocument(f"PDF cannot be read: {type(exc).__name__}: {exc}") from exc
+    finally:
+        pdf.close()
+    text = strip_page_markers("\n".join(texts))
+    if not text.strip():
+        raise UnsupportedDocument("PDF has no text layer (scanned images or empty)")
+    table_text = "\n\n".join(t.as_text() for t in tables)
+    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables)
+    doc.title = _first_title_line(text)
+    doc.meta = fields_from_text(text)
+    return doc
+
+
+def _snap(values: list[float], tolerance: float = 2.0) -> list[float]:
+    """Cluster nearly equal coordinates (drawn lines are rarely exactly aligned)."""
+    out: list[float] = []
+    for v in sorted(values):
+        if not out or v - out[-1] > tolerance:
+            out.append(v)
+    return out
+
+
+def _position(edges: list[float], value: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+
+
+def pdf_table_grid(page, cells: list[tuple]) -> list[list[str]]:
+    """A grid from the cell boxes pdfplumber found: a merged cell covers several
+    column/row bands and its text is repeated in each of them."""
+    if not cells:
+        return []
+    xs = _snap([c[0] for c in cells] + [c[2] for c in cells])
+    ys = _snap([c[1] for c in cells] + [c[3] for c in cells])
+    grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
+    for x0, top, x1, bottom in cells:
+        text = page.within_bbox((x0, top, x1, bottom), relative=False, strict=False).extract_text() or ""
+        text = re.sub(r"\s+", " ", text.replace("\n", "")).strip()
+        for r in range(_position(ys, top), _position(ys, bottom)):
+            for c in range(_position(xs, x0), _position(xs, x1)):
+                grid[r][c] = text
+    return [row for row in grid if any(row)]
+
+
+def _first_title_line(text: str) -> str | None:
+    for line in text.splitlines()[:15]:
+        if "报告" in line or "年度" in line:
+            return line.strip()
+    return None
+
+
+# ---------------------------------------------------------------- DOCX / DOC
+
+def load_docx(data: bytes) -> Document:
+    import docx
+
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnsupportedDocument("DOCX input is not a zip archive")
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        raise UnsupportedDocument(f"DOCX cannot be read: {type(exc).__name__}: {exc}") from exc
+    parts, tables = [], []
+    for block in _docx_blocks(document):
+        if isinstance(block, list):
+            table = Table(index=len(tables) + 1, rows=block)
+            tables.append(table)
+            parts.append(table.as_text())
+        elif block.strip():
+            parts.append(block.strip())
+    text = "\n".join(parts)
+    if not text.strip():
+        raise UnsupportedDocument("DOCX has no text")
+    doc = Document(kind="docx", text=text, tables=tables)
+    doc.title = (document.core_properties.title or "").strip() or _first_title_line(text)
+    doc.meta = fields_from_text(text)
+    return doc
+
+
+def _docx_blocks(document):
+    """Paragraph texts and table grids in body order."""
+    from docx.table import Table as DocxTable
+    from docx.text.paragraph import Paragraph
+
+    for child in document.element.body.iterchildren():
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            yield Paragraph(child, document).text
+        elif tag == "tbl":
+            yield _docx_grid(DocxTable(child, document))
+
+
+def _docx_grid(table) -> list[list[str]]:
+    """python-docx repeats a merged cell in every position it covers (horizontal and vertical)."""
+    rows = []
+    for row in table.rows:
+        rows.append([re.sub(r"\s+", " ", cell.text).strip() for cell in row.cells])
+    width = max((len(r) for r in rows), default=0)
+    return [r + [""] * (width - len(r)) for r in rows]
+
+
+def load_doc(data: bytes) -> Document:
+    """Legacy Word: converted to DOCX by LibreOffice when it is installed."""
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice:
+        raise UnsupportedDocument(".doc (legacy Word) needs LibreOffice (soffice) to convert; not installed")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "input.doc"
+        src.write_bytes(data)
+        try:
+            subprocess.run([soffice, "--headless", "--convert-to", "docx", "--outdir", tmp, str(src)],
+                           check=True, capture_output=True, timeout=120)
+        except (subprocess.SubprocessError, OSError) as exc:
+            raise UnsupportedDocument(f".doc conversion failed: {exc}") from exc
+        out = Path(tmp) / "input.docx"
+        if not out.exists():
+            raise UnsupportedDocument(".doc conversion produced no DOCX")
+        doc = load_docx(out.read_bytes())
+    doc.notes.append("converted from .doc with LibreOffice")
+    return doc
+
+
+# ---------------------------------------------------------------- plain text
+
+_CRAWLER_TITLE = re.compile(r"^\s*(?:标题|题目|title)\s*[:：]\s*(.+)$", re.I | re.M)
+
+
+def load_text(data: bytes) -> Document:
+    text = decode_bytes(data)
+    if _looks_binary(text):
+        raise UnsupportedDocument("input is binary data, not text")
+    text = strip_page_markers(text.replace("\r\n", "\n").replace("\r", "\n"))
+    doc = Document(kind="text", text=text)
+    m = _CRAWLER_TITLE.search(text[:2000])
+    doc.title = m.group(1).strip() if m else _first_title_line(text)
+    doc.meta = fields_from_text(text)
+    return doc

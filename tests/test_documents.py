@@ -1,0 +1,144 @@
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from warehouse.parse.documents import UnsupportedDocument, decode_bytes, detect_kind, load_document
+from warehouse.parse.tables import parse_table_facts
+
+FIXTURES = Path(__file__).parent / "fixtures" / "tables"
+
+REQUEST_HEADER = [
+    ["（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）", "", "申请人情况", "", "", "", "", "", ""],
+    ["", "", "自然人", "法人或其他组织", "", "", "", "", "总计"],
+    ["", "", "", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", ""],
+]
+REQUEST_ROWS = [
+    ["一、本年新收政府信息公开申请数量", "", "17", "2", "0", "0", "0", "0", "19"],
+    ["二、上年结转政府信息公开申请数量", "", "1", "0", "0", "0", "0", "0", "1"],
+    ["三、本年度办理结果", "（一）予以公开", "9", "1", "0", "0", "0", "0", "10"],
+    ["", "（七）总计", "16", "2", "0", "0", "0", "0", "18"],
+    ["四、结转下年度继续办理", "", "2", "0", "0", "0", "0", "0", "2"],
+]
+
+
+def test_utf8_page_declared_gb2312_and_metadata():
+    doc = load_document((FIXTURES / "report_2019.html").read_bytes(), filename="a.html")
+    assert doc.kind == "html"
+    assert doc.title == "青禾县农业农村局2020年政府信息公开工作年度报告"
+    assert doc.meta["发布机构"] == "青禾县农业农村局"
+    assert doc.meta["索引号"] == "QH-NY-2021-0007"
+    assert doc.meta["PubDate"] == "2021-01-28 09:30"
+    assert "99" not in doc.text.split("\n")[0]  # script dropped
+    assert "本年新收政府信息公开申请数量 | 40 | 5" in doc.text  # tables are in the text, one row a line
+    assert len(doc.tables) == 4
+
+
+def test_gbk_page_declared_utf8():
+    data = (FIXTURES / "report_2021_gbk.html").read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        data.decode("utf-8")
+    doc = load_document(data)
+    assert doc.title == "云岭市示范区管委会2022年政府信息公开工作年度报告"
+    assert "行政事业性收费 | 318.64" in doc.text
+
+
+def test_decode_bytes_bom_and_gb18030():
+    assert decode_bytes("\ufeff政府".encode("utf-8")) == "政府"
+    assert decode_bytes("政府信息公开".encode("gb18030"), declared="utf-8") == "政府信息公开"
+
+
+def test_crawler_text_dump_header():
+    doc = load_document((FIXTURES / "flat_glued_2021.txt").read_bytes(), filename="page.txt")
+    assert doc.kind == "text"
+    assert doc.title == "石桥镇2023年度政府信息公开工作年度报告"
+    assert doc.meta["发布机构"] == "石桥镇人民政府"
+
+
+def test_pdf_with_drawn_table(tmp_path):
+    reportlab = pytest.importorskip("reportlab")  # noqa: F841
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+    from reportlab.lib.styles import ParagraphStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cn", fontName="STSong-Light", fontSize=10)
+    rows = [r[:] for r in REQUEST_HEADER + REQUEST_ROWS]
+    rows[0][0] = "（本列数据的勾稽关系）"
+    table = Table(rows)
+    table.setStyle(TableStyle([
+        ("FONTNAME", (0, 0), (-1, -1), "STSong-Light"), ("FONTSIZE", (0, 0), (-1, -1), 7),
+        ("GRID", (0, 0), (-1, -1), 0.5, "black"),
+        ("SPAN", (0, 0), (1, 2)), ("SPAN", (2, 0), (8, 0)), ("SPAN", (2, 1), (2, 2)),
+        ("SPAN", (3, 1), (7, 1)), ("SPAN", (8, 1), (8, 2)),
+        ("SPAN", (0, 3), (1, 3)), ("SPAN", (0, 4), (1, 4)), ("SPAN", (0, 5), (0, 6)), ("SPAN", (0, 7), (1, 7)),
+    ]))
+    path = tmp_path / "report.pdf"
+    SimpleDocTemplate(str(path), pagesize=landscape(A4)).build(
+        [Paragraph("望江县2022年政府信息公开工作年度报告", style),
+         Paragraph("三、收到和处理政府信息公开申请情况", style), table,
+         Paragraph("- 3 -", style)])
+    doc = load_document(path.read_bytes(), filename="report.pdf")
+    assert doc.kind == "pdf"
+    assert "- 3 -" not in doc.text
+    facts = {f.key: f.value for f in parse_table_facts(doc.tables, "table_2021")}
+    assert facts[("requests", "received_new", "total")] == 19
+    assert facts[("requests", "received_new", "commercial_enterprise")] == 2
+    assert facts[("requests", "granted", "total")] == 10
+    assert facts[("requests", "handled_total", "natural_person")] == 16
+    assert facts[("requests", "carried_forward", "total")] == 2
+
+
+def test_docx_with_merged_cells(tmp_path):
+    import docx
+
+    document = docx.Document()
+    document.add_paragraph("望江县2022年政府信息公开工作年度报告")
+    rows = REQUEST_HEADER + REQUEST_ROWS
+    table = document.add_table(rows=len(rows), cols=9)
+    for r, row in enumerate(rows):
+        for c, text in enumerate(row):
+            if text:
+                table.cell(r, c).text = text
+    table.cell(0, 0).merge(table.cell(2, 1))
+    table.cell(0, 2).merge(table.cell(0, 8))
+    table.cell(1, 3).merge(table.cell(1, 7))
+    table.cell(1, 8).merge(table.cell(2, 8))
+    table.cell(5, 0).merge(table.cell(6, 0))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    doc = load_document(buffer.getvalue(), filename="report.docx")
+    assert doc.kind == "docx"
+    assert doc.tables[0].rows[2][8] == "总计"  # vertical merge repeats its text
+    facts = {f.key: f.value for f in parse_table_facts(doc.tables, "table_2021")}
+    assert facts[("requests", "received_new", "total")] == 19
+    assert facts[("requests", "handled_total", "total")] == 18
+
+
+def test_kind_detection():
+    assert detect_kind(b"%PDF-1.7 ...") == "pdf"
+    assert detect_kind(b"<html><body>x</body></html>", filename="x.txt") == "html"
+    assert detect_kind("纯文本".encode(), filename="a.txt") == "text"
+    assert detect_kind(b"\xd0\xcf\x11\xe0" + b"\0" * 10) == "doc"
+
+
+@pytest.mark.parametrize("data,filename", [
+    (b"", "a.txt"),
+    (b"%PDF-1.4\n%broken", "a.pdf"),
+    (b"not a zip at all", "a.docx"),
+    (bytes(range(256)) * 20, "blob.bin"),
+])
+def test_unreadable_inputs_raise_unsupported(data, filename):
+    with pytest.raises(UnsupportedDocument):
+        load_document(data, filename=filename)
+
+
+def test_docx_zip_without_document_raises():
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr("hello.txt", "x")
+    with pytest.raises(UnsupportedDocument):
+        load_document(buffer.getvalue(), filename="a.docx")

@@ -1,0 +1,105 @@
+"""Read an HTML <table> into a rectangular grid with row/col spans expanded.
+
+A spanned cell repeats its text in every grid position it covers, so a group
+label (rowspan 20) is present on each of its rows and a header that spans
+three columns sits above each of them. Nested tables are read as their own
+tables; their text is not folded into the outer cell.
+"""
+from __future__ import annotations
+
+import re
+
+from lxml import html as lxml_html
+
+_BLOCK_TAGS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"}
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u3000\u200b]+")
+MAX_SPAN = 200  # malformed spans (rowspan="9999") are clipped to this
+
+
+def cell_text(cell) -> str:
+    """Visible text of a cell: Word-pasted spans joined, <p>/<br> as one space, &nbsp; folded."""
+    parts: list[str] = []
+    _collect_text(cell, parts, top=cell)
+    text = "".join(parts)
+    text = _SPACES.sub(" ", text.replace("\n", " "))
+    return text.strip()
+
+
+def _collect_text(node, parts: list[str], top) -> None:
+    tag = node.tag if isinstance(node.tag, str) else ""
+    if tag in ("script", "style") or (tag == "table" and node is not top):
+        if node.tail and node is not top:
+            parts.append(node.tail)
+        return
+    if tag in _BLOCK_TAGS and node is not top:
+        parts.append(" ")
+    if node.text and tag:
+        parts.append(node.text)
+    for child in node:
+        _collect_text(child, parts, top)
+    if tag in _BLOCK_TAGS and node is not top:
+        parts.append(" ")
+    if node.tail and node is not top:
+        parts.append(node.tail)
+
+
+def _span(cell, name: str) -> int:
+    raw = (cell.get(name) or "1").strip()
+    m = re.match(r"\d+", raw)
+    value = int(m.group()) if m else 1
+    return max(1, min(value, MAX_SPAN))
+
+
+def _own_rows(table) -> list:
+    """<tr> elements of this table, not of tables nested in its cells."""
+    return [tr for tr in table.iter("tr") if _nearest_table(tr) is table]
+
+
+def _nearest_table(node):
+    parent = node.getparent()
+    while parent is not None and parent.tag != "table":
+        parent = parent.getparent()
+    return parent
+
+
+def table_grid(table) -> list[list[str]]:
+    """The grid of one lxml <table> element: a list of rows of equal length."""
+    grid: dict[tuple[int, int], str] = {}
+    n_rows = 0
+    for r, tr in enumerate(_own_rows(table)):
+        c = 0
+        for cell in tr:
+            if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
+                continue
+            while (r, c) in grid:
+                c += 1
+            text = cell_text(cell)
+            rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+            for dr in range(rowspan):
+                for dc in range(colspan):
+                    grid.setdefault((r + dr, c + dc), text)
+            c += colspan
+        n_rows = r + 1
+    if not grid:
+        return []
+    n_cols = max(c for _, c in grid) + 1
+    rows = [[grid.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]
+    return _drop_empty_rows(rows)
+
+
+def _drop_empty_rows(rows: list[list[str]]) -> list[list[str]]:
+    """Rows that exist only because a rowspan overran the table's end are dropped."""
+    while rows and not any(rows[-1]):
+        rows.pop()
+    return rows
+
+
+def html_table_grids(root) -> list[list[list[str]]]:
+    """Grids of every <table> under an lxml root, in document order (nested ones included)."""
+    return [grid for grid in (table_grid(t) for t in root.iter("table")) if grid]
+
+
+def parse_html_tables(markup: str) -> list[list[list[str]]]:
+    """Convenience: the grids of every table in an HTML string."""
+    root = lxml_html.fromstring(markup)
+    return html_table_grids(root)
