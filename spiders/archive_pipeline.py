@@ -1,0 +1,120 @@
+"""Item pipeline: bodies into the raw archive, rows into the run's manifest.
+
+Bodies are stored as they arrive (content-addressed: a body already in the archive
+is not written again, so re-runs never duplicate). Manifest rows are kept in memory
+and written once, atomically, when the spider closes, followed by the run summary:
+a crawl killed before that leaves no manifest for its run, never half of one.
+
+Settings read: ARCHIVE_DIR, CRAWL_RUN_ID.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scrapy import signals
+
+from spiders.report_spider import manifest_row
+from warehouse.archive import RawArchive
+
+
+def summary_path(archive_dir: str | Path, run_id: str) -> Path:
+    return Path(archive_dir) / "manifest" / f"crawl-{run_id}.summary.json"
+
+
+def _is_error(row: dict) -> bool:
+    return row["error"] is not None or row["status"] is None or row["status"] >= 400
+
+
+def summarize(rows: list[dict], spider) -> dict[str, Any]:
+    """Per-source and total counts. A source without a single report fetched is
+    marked "no_reports" so a later check can fail on it."""
+    per_source: dict[str, Counter] = {source_id: Counter() for source_id in spider.sources}
+    for row in rows:
+        counts = per_source.setdefault(row["source_id"] or "?", Counter())
+        if row["status"] is not None:
+            counts["pages_fetched"] += 1
+        if _is_error(row):
+            counts["errors"] += 1
+        elif row["kind"] in ("report", "attachment", "listing"):
+            counts[row["kind"] + "s"] += 1
+        if (row["error"] or "").startswith("IgnoreRequest: Forbidden by robots.txt"):
+            counts["robots_forbidden"] += 1
+    sources = {}
+    for source_id, counts in per_source.items():
+        source = spider.sources.get(source_id)
+        reach = spider.reach.get(source_id)
+        entry = {key: counts[key] for key in ("pages_fetched", "listings", "reports", "attachments", "errors", "robots_forbidden")}
+        entry["name"] = source.name if source else None
+        entry["report_links_found"] = len(reach.report_links) if reach else 0
+        entry["declared_items"] = reach.declared_items if reach else None
+        warnings = []
+        if reach and reach.declared_items and reach.declared_items > len(reach.report_links):
+            warnings.append(
+                f"the column declares {reach.declared_items} items but only {len(reach.report_links)} "
+                "report links were reachable (older items are probably loaded by script)"
+            )
+        entry["warnings"] = warnings
+        entry["status"] = "ok" if counts["reports"] else "no_reports"
+        sources[source_id] = entry
+    totals = Counter()
+    for entry in sources.values():
+        totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors")})
+    return {"totals": dict(totals), "sources": sources}
+
+
+class ArchivePipeline:
+    def __init__(self, crawler, archive_dir: str, run_id: str):
+        self.crawler = crawler
+        self.archive = RawArchive(archive_dir)
+        self.archive_dir = archive_dir
+        self.run_id = run_id
+        self.rows: list[dict] = []
+        self.started_at = datetime.now(timezone.utc)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        archive_dir = crawler.settings.get("ARCHIVE_DIR")
+        run_id = crawler.settings.get("CRAWL_RUN_ID")
+        if not archive_dir or not run_id:
+            raise ValueError("ArchivePipeline needs the ARCHIVE_DIR and CRAWL_RUN_ID settings")
+        pipeline = cls(crawler, archive_dir, run_id)
+        crawler.signals.connect(pipeline.record_robots_txt, signal=signals.response_received)
+        crawler.signals.connect(pipeline.write_run, signal=signals.spider_closed)
+        return pipeline
+
+    def _keep(self, row: dict) -> dict:
+        body = row.pop("body", None)
+        row["sha256"] = self.archive.put(body) if body is not None else None
+        row["size"] = len(body) if body is not None else None
+        self.rows.append(row)
+        return row
+
+    def process_item(self, item: dict):
+        return self._keep(dict(item))  # the row without its body, for logs and later stages
+
+    def record_robots_txt(self, response, request, spider):
+        """robots.txt is fetched by RobotsTxtMiddleware, outside the spider's callbacks."""
+        if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
+            source = spider.source_for_url(request.url)
+            self._keep(manifest_row(request, response, run_id=self.run_id, kind="robots",
+                                    source_id=source.id if source else None))
+
+    def write_run(self, spider, reason: str):
+        manifest = self.archive.write_manifest(self.rows, self.run_id)
+        summary = {
+            "run_id": self.run_id,
+            "finish_reason": reason,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": datetime.now(timezone.utc).isoformat(),
+            "manifest": str(manifest),
+            **summarize(self.rows, spider),
+        }
+        path = summary_path(self.archive_dir, self.run_id)
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.replace(tmp, path)

@@ -1,0 +1,325 @@
+"""Finding annual reports on government sites: pure functions over titles, HTML and JSON.
+
+No Scrapy here: the spider calls these, and tests call them on saved pages.
+
+Three site families are known (see sources.yaml):
+- trs_static: a column page (TRS and look-alikes) listing report pages, with
+  pagination as rendered `index_N.html` links and/or a `createPageHTML(...)` script;
+- json_api: the list comes from a JSON endpoint (the State Taxation Administration's
+  getFileListByCodeId answers results.data.results[] with title/url);
+- hanweb_annual_report: Hanweb's `xxgkAnnualReport.jsp?area=…&fbtime=YYYY` module,
+  where every link of that shape is a report page.
+"""
+from __future__ import annotations
+
+import html as html_lib
+import json
+import posixpath
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+
+import lxml.html
+
+# --- titles -------------------------------------------------------------------------
+
+# Traditional → simplified for the characters that occur in report titles and in the
+# notices we must tell apart from reports (a full converter is not needed for this).
+_TRADITIONAL = str.maketrans(
+    "開報資訊務縣區關於編製計預決點統辦廳發會議導圖讀審評檢訓覽門國書記據佈財實數稅鄉鎮黨單衛機構劃廣東華號與為對時間項當應傳輸範簡補規總結認識變員組織達並幾過還這個們來說",
+    "开报资讯务县区关于编制计预决点统办厅发会议导图读审评检训览门国书记据布财实数税乡镇党单卫机构划广东华号与为对时间项当应传输范简补规总结认识变员组织达并几过还这个们来说",
+)
+_CHINESE_DIGITS = str.maketrans("〇○零一二三四五六七八九", "000123456789")
+_CHINESE_YEAR = re.compile(r"[〇○零一二三四五六七八九]{4}(?=年)")
+_YEAR = re.compile(r"(?:19|20)\d{2}")
+_DISCLOSURE = re.compile(r"信息公开")
+_REPORT_NOUN = re.compile(r"年度报告|年报|工作报告")
+# Documents about reports (notices, plans, templates, reviews) and other yearly
+# documents that share the words but are not the report itself.
+_NOT_A_REPORT = re.compile(
+    r"通知|通报|的函|编制|报送|做好|印发|征求|格式|模板|样本|工作要点|统计公报|预算|决算|"
+    r"解读|图解|一图读懂|考核|评估|评议|整改|检查|审查|培训|会议|发布会|"
+    r"关于.*的(?:公告|意见|批复|说明)"
+)
+_COLUMN_NOUN = re.compile(r"年度报告|年报")
+_MAX_COLUMN_TITLE = 40  # agency name + column name: 岚州高新技术产业开发区管理委员会政府信息公开年报
+
+
+def normalize_title(text: str) -> str:
+    """Fold a link text for matching: NFKC (full-width digits), simplified characters,
+    Chinese-numeral years as digits, no whitespace."""
+    text = unicodedata.normalize("NFKC", text or "").translate(_TRADITIONAL)
+    text = text.replace("资讯公开", "信息公开")  # the Taiwanese term for 信息公开
+    text = _CHINESE_YEAR.sub(lambda m: m.group(0).translate(_CHINESE_DIGITS), text)
+    return re.sub(r"\s+", "", text)
+
+
+def is_report_title(text: str) -> bool:
+    """True for the title of a government information disclosure annual report
+    (…2019年…政府信息公开工作年度报告, …年报, 2019年度…), false for notices about such
+    reports and for budgets, statistical bulletins, work plans."""
+    title = normalize_title(text)
+    return bool(
+        _YEAR.search(title)
+        and _DISCLOSURE.search(title)
+        and _REPORT_NOUN.search(title)
+        and not _NOT_A_REPORT.search(title)
+    )
+
+
+def is_column_title(text: str) -> bool:
+    """True for the name of a column holding the annual reports (政府信息公开年报,
+    信息公开年报, 政府信息公开工作年度报告, 年度报告 …): no year, short."""
+    title = normalize_title(text)
+    if not title or len(title) > _MAX_COLUMN_TITLE or _YEAR.search(title):
+        return False
+    if not _COLUMN_NOUN.search(title) or _NOT_A_REPORT.search(title):
+        return False
+    return bool(_DISCLOSURE.search(title)) or title in {"年度报告", "年报", "公开年报", "工作年报", "历年年报"}
+
+
+# --- URLs ---------------------------------------------------------------------------
+
+# URL shapes that are annual report pages whatever the link text says.
+REPORT_URL_PATTERNS = (
+    re.compile(r"xxgkAnnualReport\.jsp\?[^#]*\bfbtime=\d{4}", re.I),  # Hanweb
+    re.compile(r"/openness/OpennessAnnualReport/show/\d+", re.I),
+    re.compile(r"/year_details\.aspx\?[^#]*\bid=\d+", re.I),
+)
+ATTACHMENT_EXTENSIONS = frozenset(
+    {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "rtf", "zip", "rar", "7z"}
+)
+_SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "#")
+_PAGE_FILE = re.compile(r"^(?P<prefix>index|list|default)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp|aspx?)$", re.I)
+MAX_GENERATED_PAGES = 500  # a runaway countPage must not flood the scheduler
+
+
+def is_report_url(url: str) -> bool:
+    return any(p.search(url) for p in REPORT_URL_PATTERNS)
+
+
+def _has_document_extension(name: str) -> bool:
+    return posixpath.splitext(name)[1].lower().lstrip(".") in ATTACHMENT_EXTENSIONS
+
+
+def is_attachment_url(url: str) -> bool:
+    """A document file by its path, or a download script naming one
+    (downfile.jsp?filename=1303251.pdf)."""
+    parts = urlsplit(url)
+    return _has_document_extension(parts.path) or any(
+        _has_document_extension(value) for _, value in parse_qsl(parts.query)
+    )
+
+
+def host_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
+    """The URL's host is one of the domains or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == d or host.endswith("." + d) for d in (d.lower().strip(".") for d in allowed_domains))
+
+
+def resolve_link(href: str | None, base_url: str, allowed_domains: Iterable[str]) -> str | None:
+    """Absolute http(s) URL without fragment, or None for javascript:, mailto:, #…,
+    other schemes and hosts outside the allow-list."""
+    href = (href or "").strip()
+    if not href or href.lower().startswith(_SKIPPED_SCHEMES):
+        return None
+    url = urldefrag(urljoin(base_url, href)).url
+    if urlsplit(url).scheme not in ("http", "https"):
+        return None
+    return url if host_allowed(url, allowed_domains) else None
+
+
+def _page_identity(url: str) -> str:
+    """`dir/` and `dir/index.html` are the same column page."""
+    parts = urlsplit(url)
+    path = parts.path
+    page_file = _PAGE_FILE.match(posixpath.basename(path))
+    if page_file and not page_file.group("n"):
+        path = posixpath.dirname(path) + "/"
+    return f"{parts.scheme}://{parts.netloc.lower()}{path}?{parts.query}"
+
+
+# --- HTML pages ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    title: str
+
+
+@dataclass
+class PageLinks:
+    reports: list[Link] = field(default_factory=list)
+    attachments: list[Link] = field(default_factory=list)
+    pagination: list[str] = field(default_factory=list)
+    columns: list[Link] = field(default_factory=list)
+    # items the page says its column holds (TRS recordCount, 共N条), when it says so:
+    # lets the crawl report a column whose older items it could not reach.
+    declared_item_count: int | None = None
+
+
+def _anchor_title(anchor) -> str:
+    """The link text, or the title attribute when it is the better title (lists often
+    truncate the text and keep the full title in the attribute)."""
+    text = " ".join(anchor.text_content().split())
+    title_attr = " ".join((anchor.get("title") or "").split())
+    if title_attr and (is_report_title(title_attr) and not is_report_title(text) or not text):
+        return title_attr
+    if title_attr and is_report_title(title_attr) and len(title_attr) > len(text):
+        return title_attr
+    return text
+
+
+def _base_url(doc, page_url: str) -> str:
+    base = doc.find(".//base[@href]")
+    return urljoin(page_url, base.get("href")) if base is not None else page_url
+
+
+_CREATE_PAGE_CALL = re.compile(r"createPageHTML\s*\(([^()]*)\)")
+_COUNT_PAGE_VAR = re.compile(r"\bcountPage\s*=\s*(\d+)")
+_RECORD_COUNT = re.compile(r"\brecordCount\s*[:=]\s*['\"]?(\d+)")
+_TOTAL_ITEMS_TEXT = re.compile(r"共\s*(\d+)\s*条")
+
+
+def _script_page_counts(script: str, page_file: str) -> list[tuple[int, str, str]]:
+    """(page count, file prefix, extension) from TRS pagination scripts:
+    createPageHTML(countPage, currentPage, "index", "html") — also the variant with a
+    leading element id and a trailing record count — and `var countPage = N`."""
+    found = []
+    for call in _CREATE_PAGE_CALL.finditer(script):
+        args = [a.strip() for a in call.group(1).split(",")]
+        numbers = [int(a) for a in args if a.isdigit()]
+        strings = [a.strip("'\"") for a in args if a[:1] in "'\"" and a[-1:] in "'\""]
+        if not numbers:
+            continue  # the function definition, or a call with variables
+        ext_at = next((i for i, s in enumerate(strings) if s.lower() in ("html", "htm", "shtml", "jsp")), None)
+        if ext_at is not None and ext_at > 0:
+            found.append((numbers[0], strings[ext_at - 1], strings[ext_at]))
+        else:
+            found.append((numbers[0], "index", "html"))
+    own = _PAGE_FILE.match(page_file)
+    prefix, ext = (own.group("prefix"), own.group("ext")) if own else ("index", "html")
+    found.extend((int(m.group(1)), prefix, ext) for m in _COUNT_PAGE_VAR.finditer(script))
+    return found
+
+
+def _pagination(doc, page_url: str, base_url: str, allowed_domains) -> list[str]:
+    page_dir = posixpath.dirname(urlsplit(page_url).path)
+    candidates: list[str] = []
+    for anchor in doc.iter("a"):
+        url = resolve_link(anchor.get("href"), base_url, allowed_domains)
+        if url and posixpath.dirname(urlsplit(url).path) == page_dir and _PAGE_FILE.match(posixpath.basename(urlsplit(url).path)):
+            candidates.append(url)
+    scripts = "\n".join(s.text_content() for s in doc.iter("script"))
+    for count, prefix, ext in _script_page_counts(scripts, posixpath.basename(urlsplit(page_url).path)):
+        for n in range(min(count, MAX_GENERATED_PAGES)):
+            candidates.append(urljoin(base_url, f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"))
+    own = _page_identity(page_url)
+    return list(dict.fromkeys(u for u in candidates if _page_identity(u) != own))
+
+
+def _declared_item_count(doc, raw_html: str) -> int | None:
+    counts = [int(m.group(1)) for m in _RECORD_COUNT.finditer(raw_html)]
+    counts += [int(m.group(1)) for m in _TOTAL_ITEMS_TEXT.finditer(doc.text_content())]
+    return max(counts) if counts else None
+
+
+def _parse_html(html: str | bytes):
+    if isinstance(html, str):
+        # lxml refuses str input that carries an XML encoding declaration
+        html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+    return lxml.html.document_fromstring(html or "<html></html>")
+
+
+def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None) -> PageLinks:
+    """Sort the links of a page into report pages, attachments, pagination pages and
+    report columns. Links outside `allowed_domains` (default: the page's own host) and
+    javascript:/mailto:/#fragment links are dropped; relative URLs are resolved."""
+    allowed = list(allowed_domains) if allowed_domains else [urlsplit(page_url).hostname or ""]
+    doc = _parse_html(html)
+    base_url = _base_url(doc, page_url)
+    reports: dict[str, Link] = {}
+    attachments: dict[str, Link] = {}
+    columns: dict[str, Link] = {}
+    for anchor in doc.iter("a"):
+        url = resolve_link(anchor.get("href"), base_url, allowed)
+        if url is None:
+            continue
+        title = _anchor_title(anchor)
+        if is_attachment_url(url):
+            attachments.setdefault(url, Link(url, title or posixpath.basename(urlsplit(url).path)))
+        elif is_report_url(url) or is_report_title(title):
+            reports.setdefault(url, Link(url, title))
+        elif is_column_title(title):
+            columns.setdefault(url, Link(url, title))
+    raw = html if isinstance(html, str) else html.decode("utf-8", "replace")
+    pagination = _pagination(doc, page_url, base_url, allowed)
+    # the column's own pages are pagination, not further columns ("./" on its own list)
+    this_column = {_page_identity(u) for u in [page_url, *pagination]}
+    return PageLinks(
+        reports=list(reports.values()),
+        attachments=list(attachments.values()),
+        pagination=pagination,
+        columns=[c for c in columns.values() if _page_identity(c.url) not in this_column],
+        declared_item_count=_declared_item_count(doc, raw),
+    )
+
+
+# --- JSON list APIs -----------------------------------------------------------------
+
+_TITLE_KEYS = ("title", "titleHtml", "doctitle", "docTitle", "name")
+_URL_KEYS = ("url", "link", "href", "chnldocurl", "docpuburl", "docPubUrl")
+_TOTAL_KEYS = ("total", "totalCount", "recordCount", "total_count")
+_TAG = re.compile(r"<[^>]+>")
+
+
+@dataclass
+class JsonListPage:
+    items: list[Link] = field(default_factory=list)  # every listed document
+    total: int | None = None                          # items in the whole list, when stated
+
+    @property
+    def reports(self) -> list[Link]:
+        return [link for link in self.items if is_report_title(link.title) or is_report_url(link.url)]
+
+
+def _plain_text(value: Any) -> str:
+    return " ".join(html_lib.unescape(_TAG.sub("", str(value or ""))).split())
+
+
+def _record_lists(node: Any) -> Iterable[tuple[dict, list[dict]]]:
+    """(container, records) for every list of dicts that have a title and a URL."""
+    if isinstance(node, dict):
+        for value in node.values():
+            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+                if any(any(k in v for k in _TITLE_KEYS) and any(k in v for k in _URL_KEYS) for v in value):
+                    yield node, value
+                    continue
+            yield from _record_lists(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _record_lists(value)
+
+
+def parse_json_list(text: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None) -> JsonListPage:
+    """Read a JSON list API answer such as getFileListByCodeId's
+    {"results": {"data": {"total": 32, "results": [{"title"|"titleHtml", "url", …}]}}}.
+    Titles lose their HTML markup; URLs are resolved and filtered like page links."""
+    allowed = list(allowed_domains) if allowed_domains else [urlsplit(page_url).hostname or ""]
+    page = JsonListPage()
+    seen: set[str] = set()
+    for container, records in _record_lists(json.loads(text)):
+        for record in records:
+            raw_url = next((record[k] for k in _URL_KEYS if record.get(k)), None)
+            url = resolve_link(raw_url, page_url, allowed)
+            if url is None or url in seen:
+                continue
+            seen.add(url)
+            title = next((_plain_text(record[k]) for k in _TITLE_KEYS if record.get(k)), "")
+            page.items.append(Link(url, title))
+        total = next((container[k] for k in _TOTAL_KEYS if isinstance(container.get(k), int)), None)
+        if total is not None:
+            page.total = max(page.total or 0, total)
+    return page

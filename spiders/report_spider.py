@@ -1,0 +1,185 @@
+"""The Scrapy spider: from each source's entry URLs to its report pages and attachments.
+
+Every response becomes one item carrying the manifest fields of
+warehouse.schemas.RAW_MANIFEST_SCHEMA plus the body (the archive pipeline stores the
+body and keeps the row). Error statuses reach the callback (handle_httpstatus_list)
+and failures the errback, so a 404, a 500 after its retries, a timeout or a URL
+forbidden by robots.txt all leave a row.
+
+What is followed, by the kind of page (kinds as in the manifest):
+    listing    → report pages, pagination pages, report columns, attachments titled as reports
+    report     → attachments, other report pages it links to (Hanweb year switches)
+    attachment → nothing
+Only links inside the source's allowed_domains are followed; DEPTH_LIMIT bounds the rest.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import scrapy
+from scrapy.http import FormRequest, Request, Response, TextResponse
+
+from spiders.discovery import Link, classify_links, host_allowed, is_report_title, is_report_url, parse_json_list
+from spiders.sources import Source
+
+# Statuses handed to the callback instead of being dropped by HttpErrorMiddleware.
+# 3xx stay out so that RedirectMiddleware still follows redirects.
+RECORDED_ERROR_STATUSES = list(range(400, 600))
+HTML_TYPES = (b"text/html", b"application/xhtml")
+TEXT_TYPES = (b"text/", b"application/xhtml", b"application/json", b"application/xml", b"application/javascript")
+
+
+def _content_type(response: Response) -> bytes:
+    return (response.headers.get(b"Content-Type") or b"").lower()
+
+
+def _is_text(response: Response | None) -> bool:
+    """Text worth an encoding in the manifest (Scrapy also makes TextResponses of
+    PDFs served with a text-looking body)."""
+    return isinstance(response, TextResponse) and _content_type(response).startswith(TEXT_TYPES)
+
+
+@dataclass
+class ColumnReach:
+    """What a source's columns said about themselves, against what the crawl found."""
+    declared_items: int | None = None   # largest item count a listing page declared
+    report_links: set[str] = field(default_factory=set)
+
+    def declare(self, count: int | None) -> None:
+        if count is not None:
+            self.declared_items = max(self.declared_items or 0, count)
+
+
+def manifest_row(request: Request, response: Response | None, *, run_id: str,
+                 kind: str | None = None, source_id: str | None = None, error: str | None = None) -> dict[str, Any]:
+    """One manifest row (without sha256/size, which the archive fills in) plus the body."""
+    meta = request.meta
+    redirects = meta.get("redirect_urls") or []
+    content_type = response.headers.get(b"Content-Type") if response is not None else None
+    return {
+        "url": redirects[0] if redirects else request.url,
+        "final_url": response.url if response is not None else None,
+        "status": response.status if response is not None else None,
+        "content_type": content_type.decode("latin-1") if content_type else None,
+        "encoding": response.encoding if _is_text(response) else None,
+        "fetched_at": datetime.now(timezone.utc),
+        "source_id": source_id or meta.get("source_id"),
+        "link_title": meta.get("link_title"),
+        "referer": meta.get("referer"),
+        "kind": kind or meta.get("kind", "other"),
+        "run_id": run_id,
+        "error": error,
+        "body": response.body if response is not None else None,
+    }
+
+
+class ReportSpider(scrapy.Spider):
+    name = "reports"
+
+    def __init__(self, sources: Iterable[Source], run_id: str, **kwargs):
+        super().__init__(**kwargs)
+        self.sources: dict[str, Source] = {s.id: s for s in sources}
+        self.run_id = run_id
+        # OffsiteMiddleware as a safety net; each source's own list is applied in _follow
+        self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
+        self.reach: dict[str, ColumnReach] = {source_id: ColumnReach() for source_id in self.sources}
+
+    def source_for_url(self, url: str) -> Source | None:
+        return next((s for s in self.sources.values() if host_allowed(url, s.allowed_domains)), None)
+
+    async def start(self):
+        for source in self.sources.values():
+            for url in source.entry_urls:
+                kind = "report" if is_report_url(url) else "listing"
+                yield self._request(url, source, kind, link_title=source.name)
+            if source.api is not None:
+                yield self._api_request(source, source.api.first_page)
+
+    # --- requests ---------------------------------------------------------------
+
+    def _meta(self, source: Source, kind: str, link_title: str | None, referer: str | None) -> dict:
+        return {
+            "source_id": source.id,
+            "kind": kind,
+            "link_title": link_title,
+            "referer": referer,
+            "handle_httpstatus_list": RECORDED_ERROR_STATUSES,
+        }
+
+    def _request(self, url: str, source: Source, kind: str, *, link_title: str | None = None,
+                 referer: str | None = None) -> Request:
+        return Request(
+            url,
+            callback=self.parse_page,
+            errback=self.on_failure,
+            meta=self._meta(source, kind, link_title, referer),
+            headers={"Referer": referer} if referer else None,
+        )
+
+    def _api_request(self, source: Source, page: int) -> FormRequest:
+        api = source.api
+        form = {**api.form, api.page_field: str(page), api.size_field: str(api.page_size)}
+        meta = self._meta(source, "listing", source.name, None)
+        meta["api_page"] = page
+        return FormRequest(api.url, formdata=form, callback=self.parse_api, errback=self.on_failure, meta=meta)
+
+    def _follow(self, response: Response, source: Source, links: Iterable[Link | str], kind: str):
+        for link in links:
+            url, title = (link.url, link.title) if isinstance(link, Link) else (link, None)
+            if host_allowed(url, source.allowed_domains):
+                yield self._request(url, source, kind, link_title=title, referer=response.url)
+
+    # --- callbacks --------------------------------------------------------------
+
+    def _row(self, response: Response, **extra) -> dict:
+        return manifest_row(response.request, response, run_id=self.run_id, **extra)
+
+    def parse_page(self, response: Response):
+        yield self._row(response)
+        kind = response.meta["kind"]
+        if response.status != 200 or kind == "attachment" or not self._is_html(response):
+            return
+        source = self.sources[response.meta["source_id"]]
+        links = classify_links(response.text, response.url, source.allowed_domains)
+        if kind == "listing":
+            reach = self.reach[source.id]
+            reach.declare(links.declared_item_count)
+            reach.report_links.update(link.url for link in links.reports)
+            yield from self._follow(response, source, links.reports, "report")
+            yield from self._follow(response, source, links.pagination, "listing")
+            yield from self._follow(response, source, links.columns, "listing")
+            titled_reports = [a for a in links.attachments if is_report_title(a.title)]
+            yield from self._follow(response, source, titled_reports, "attachment")
+        elif kind == "report":
+            yield from self._follow(response, source, links.attachments, "attachment")
+            yield from self._follow(response, source, links.reports, "report")
+
+    def parse_api(self, response: Response):
+        yield self._row(response)
+        if response.status != 200:
+            return
+        source = self.sources[response.meta["source_id"]]
+        page = parse_json_list(response.text, response.url, source.allowed_domains)
+        reach = self.reach[source.id]
+        reach.declare(page.total)
+        reach.report_links.update(link.url for link in page.reports)
+        yield from self._follow(response, source, page.reports, "report")
+        api, number = source.api, response.meta["api_page"]
+        pages_read = number - api.first_page + 1
+        more = page.total is None or pages_read * api.page_size < page.total
+        if page.items and more and pages_read < api.max_pages:
+            yield self._api_request(source, number + 1)
+
+    def on_failure(self, failure):
+        """Timeouts, refused connections, the size cap, robots.txt: a row without a body."""
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        error = f"{type(failure.value).__name__}: {failure.value}"
+        yield manifest_row(request, response, run_id=self.run_id, error=error)
+
+    @staticmethod
+    def _is_html(response: Response) -> bool:
+        content_type = _content_type(response)
+        return isinstance(response, TextResponse) and (not content_type or content_type.startswith(HTML_TYPES))

@@ -1,0 +1,76 @@
+"""Run one crawl in this process; meant to be started as a subprocess (Scrapy's reactor
+cannot restart, so Dagster never runs a crawl in its own process):
+
+    python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
+        [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
+        [--include-disabled] [--user-agent UA]
+
+Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
+a one-line summary. Exit status: 0 when the crawl ran (sources without reports are
+marked in the summary, not here), 1 on a crash, 2 on bad arguments.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(prog="python -m spiders.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sources", required=True, help="sources registry (YAML)")
+    ap.add_argument("--archive", required=True, help="raw archive directory")
+    ap.add_argument("--run-id", required=True)
+    ap.add_argument("--profile", default="polite", choices=("polite", "loopback"))
+    ap.add_argument("--base-url", help="substituted for {BASE} in entry URLs")
+    ap.add_argument("--source", action="append", dest="source_ids", metavar="ID", help="crawl only this source (repeatable)")
+    ap.add_argument("--include-disabled", action="store_true", help="also crawl sources marked enabled: false")
+    ap.add_argument("--user-agent", help="overrides DISCLOSURE_USER_AGENT and the default")
+    return ap.parse_args(argv)
+
+
+def one_line(summary: dict) -> str:
+    t = summary["totals"]
+    empty = [source_id for source_id, s in summary["sources"].items() if s["status"] == "no_reports"]
+    line = (f"crawl {summary['run_id']}: {t.get('pages_fetched', 0)} pages fetched, {t.get('reports', 0)} reports, "
+            f"{t.get('attachments', 0)} attachments, {t.get('errors', 0)} errors ({summary['finish_reason']})")
+    return line + (f"; no reports from: {', '.join(empty)}" if empty else "")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from spiders.sources import load_sources
+
+    try:
+        sources = load_sources(args.sources, only_ids=args.source_ids, base_url=args.base_url,
+                               include_disabled=args.include_disabled)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if not sources:
+        print("error: no enabled sources to crawl (see enabled: in the registry, or --include-disabled)", file=sys.stderr)
+        return 2
+
+    # Scrapy only now: the argument errors above answer fast
+    from scrapy.crawler import CrawlerProcess
+
+    from spiders.archive_pipeline import summary_path
+    from spiders.report_spider import ReportSpider
+    from spiders.settings import crawl_settings
+
+    settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id)
+    process = CrawlerProcess(settings)
+    summary_file = summary_path(args.archive, args.run_id)
+    summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
+    process.crawl(ReportSpider, sources=sources, run_id=args.run_id)
+    process.start()
+
+    if not summary_file.exists():  # the pipeline failed to write: that is a crash
+        print(f"error: crawl ended without writing {summary_file}", file=sys.stderr)
+        return 1
+    print(one_line(json.loads(summary_file.read_text(encoding="utf-8"))), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
