@@ -1,4 +1,4 @@
-"""python -m demo_portal generate OUT_DIR [--seed N] | serve OUT_DIR [--port N]"""
+"""python -m demo_portal generate OUT_DIR [--seed N] | serve OUT_DIR [--port N] | verify OUT_DIR"""
 from __future__ import annotations
 
 import argparse
@@ -18,7 +18,20 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve OUT_DIR/site on 127.0.0.1 until interrupted")
     serve.add_argument("out_dir", type=Path)
     serve.add_argument("--port", type=int, default=0)
+    verify = sub.add_parser("verify", help="parse every report file of OUT_DIR and compare with the answer key")
+    verify.add_argument("out_dir", type=Path)
     args = parser.parse_args(argv)
+    if args.command == "verify":
+        import json
+
+        from demo_portal.verify import verify_portal_parse
+
+        key = json.loads((args.out_dir / "answer_key.json").read_text(encoding="utf-8"))
+        problems = verify_portal_parse(args.out_dir, key)
+        for path, diff in problems.items():
+            print(path, {k: (dict(list(v.items())[:6]) if isinstance(v, dict) else v) for k, v in diff.items()})
+        print(f"{len(problems)} of {len(key['reports'])} reports differ from the answer key")
+        raise SystemExit(1 if problems else 0)
     if args.command == "generate":
         key = generate_portal(args.out_dir, args.seed)
         facts = sum(len(r["facts"]) for r in key["reports"])

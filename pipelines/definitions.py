@@ -74,7 +74,7 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
         yield AssetCheckResult(check_name="every_source_yields_reports", passed=True,
                                severity=AssetCheckSeverity.WARN, metadata={"skipped": "live crawling off"})
         return
-    run_id = f"{context.run_id[:8]}-{uuid.uuid4().hex[:6]}"
+    run_id = f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     summary = run_crawl(Path(settings.sources_path), paths.archive, run_id,
                         profile=settings.crawl_profile, base_url=settings.base_url or None)
     per_source = summary.get("sources", {})
