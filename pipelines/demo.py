@@ -10,26 +10,54 @@ from pathlib import Path
 
 from warehouse.config import DataPaths
 
-LEVEL_ORDER = "case level when 'national' then 0 when 'provincial' then 1 when 'prefecture' then 2 " \
-              "when 'county' then 3 when 'zone' then 4 when 'township' then 5 else 6 end"
-COMPARISON_SQL = f"""
-select agency_name, report_year as year, era, requests_received as received, granted_full as granted,
-       granted_part as partial, reconsiderations_total as reconsid, lawsuits_total as lawsuits,
-       case when failed_any_check then 'FAIL: ' || array_to_string(failed_checks, ',') else 'ok' end as checks
+LEVEL_ORDER = ("case level when 'national' then 0 when 'provincial' then 1 when 'prefecture' then 2 "
+               "when 'county' then 3 when 'zone' then 4 when 'township' then 5 else 6 end")
+AGENCY_YEARS_SQL = f"""
+select agency_name, report_year, requests_received, granted_full, granted_part,
+       reconsiderations_total, lawsuits_total, failed_checks
 from mart_agency_year
 order by {LEVEL_ORDER}, agency_id, report_year
 """
+DEMO_PORT = 8765
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def step_durations(result) -> dict[str, float]:
-    """Seconds per step of a finished in-process run, from its event log."""
-    starts, durations = {}, {}
-    for event in result.all_events:
-        if event.event_type_value == "STEP_START":
-            starts[event.step_key] = event.timestamp
-        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
-            durations[event.step_key] = round(event.timestamp - starts[event.step_key], 2)
-    return durations
+def _n(value) -> str:
+    return "—" if value is None else f"{value:g}"
+
+
+def comparison_tables(rows: list[tuple]) -> tuple[list[str], list[list[str]], list[list[str]], list[str]]:
+    """Agency × year pivots: 'received (granted + in part)' and 'reconsiderations / lawsuits'."""
+    years = sorted({r[1] for r in rows})
+    agencies = list(dict.fromkeys(r[0] for r in rows))
+    cells = {(r[0], r[1]): r for r in rows}
+    requests, reviews, failures = [], [], []
+    for agency in agencies:
+        req, rev = [agency], [agency]
+        for year in years:
+            r = cells.get((agency, year))
+            req.append("" if r is None else f"{_n(r[2])} ({_n(r[3])}+{_n(r[4])})")
+            rev.append("" if r is None else f"{_n(r[5])} / {_n(r[6])}")
+            if r is not None and r[7]:
+                failures.append(f"{agency} {year}: {', '.join(r[7])}")
+        requests.append(req)
+        reviews.append(rev)
+    return ["agency"] + [str(y) for y in years], requests, reviews, failures
+
+
+def step_durations(instance, run_id: str) -> dict[str, float]:
+    return {s.step_key: round(s.end_time - s.start_time, 2)
+            for s in instance.get_run_step_stats(run_id) if s.start_time and s.end_time}
+
+
+def serve_demo_portal(site: Path):
+    """Serve on a fixed port when it is free, so archived URLs stay the same from one demo run to the next."""
+    from demo_portal.server import serve_portal
+
+    try:
+        return serve_portal(site, port=DEMO_PORT)
+    except OSError:
+        return serve_portal(site)
 
 
 def run_demo(paths: DataPaths) -> int:
@@ -37,7 +65,6 @@ def run_demo(paths: DataPaths) -> int:
     from dagster import DagsterInstance
 
     from demo_portal.generate import generate_portal
-    from demo_portal.server import serve_portal
     from pipelines.definitions import DisclosureSettings, defs
     from warehouse.archive import RawArchive
     from warehouse.cli import print_rows
@@ -46,21 +73,25 @@ def run_demo(paths: DataPaths) -> int:
     portal_dir = paths.root / "portal"
     generate_portal(portal_dir)
     t_generate = time.perf_counter() - t0
-    with serve_portal(portal_dir / "site") as server:
+    with serve_demo_portal(portal_dir / "site") as server:
         print(f"demo portal served at {server.base_url}")
         settings = DisclosureSettings(
             data_dir=str(paths.root), sources_path=str(portal_dir / "sources.yaml"),
             registry_path=str(portal_dir / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
-        job = defs.resolve_job_def("crawl_parse_build")
-        result = job.execute_in_process(resources={"settings": settings}, instance=DagsterInstance.get(),
-                                        raise_on_error=False)
+        instance = DagsterInstance.get()
+        print("crawling, parsing and building (Dagster job crawl_parse_build) …", flush=True)
+        result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
+            resources={"settings": settings}, instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
     if not result.success:
         print("the demo run failed; see the log above")
         return 1
     with duckdb.connect(str(paths.database), read_only=True) as con:
-        cur = con.execute(COMPARISON_SQL)
-        print_rows([d[0] for d in cur.description], cur.fetchall(),
-                   title="Requests and reviews per agency and year (mart_agency_year)")
+        header, requests, reviews, failures = comparison_tables(con.execute(AGENCY_YEARS_SQL).fetchall())
+        print_rows(header, requests, title="Requests received (granted in full + in part), mart_agency_year")
+        print_rows(header, reviews, title="Administrative reconsiderations / lawsuits, mart_agency_year")
+        print("Reports that break their own identities (kept as printed, flagged):")
+        for line in failures:
+            print(f"  {line}")
         counts = con.execute("""
             select (select count(*) from dim_agency where report_count > 0),
                    (select count(*) from dim_report), (select count(distinct report_year) from dim_report),
@@ -73,7 +104,7 @@ def run_demo(paths: DataPaths) -> int:
     print(f"responses archived (all runs): {manifest_rows}; agencies: {counts[0]}; reports: {counts[1]} "
           f"over {counts[2]} years and {counts[3]} eras; facts: {counts[4]}; failed checks: {counts[5]}; "
           f"documents quarantined: {counts[6]}")
-    timings = {"generate portal": round(t_generate, 2), **step_durations(result)}
+    timings = {"generate portal": round(t_generate, 2), **step_durations(instance, result.run_id)}
     print("stage seconds: " + ", ".join(f"{k} {v}" for k, v in timings.items()))
     print(f"DuckDB warehouse: {paths.database}")
     print(f"raw archive:      {paths.archive}")

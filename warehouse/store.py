@@ -15,8 +15,9 @@ import uuid
 from collections import defaultdict
 from pathlib import Path
 
-import pyarrow as pa
 import pyarrow.parquet as pq
+
+from warehouse.archive import rows_to_table
 
 from warehouse.schemas import DATASETS
 
@@ -33,9 +34,9 @@ def write_dataset(root: Path, name: str, rows: list[dict]) -> Path:
         for year, part in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
             folder = tmp / f"report_year={year if year is not None else '__unknown__'}"
             folder.mkdir()
-            pq.write_table(pa.Table.from_pylist(part, schema=schema), folder / "part.parquet")
+            pq.write_table(rows_to_table(part, schema), folder / "part.parquet")
     else:
-        pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp / "part.parquet")
+        pq.write_table(rows_to_table(rows, schema), tmp / "part.parquet")
     link = root / f".{name}.link-{uuid.uuid4().hex[:8]}"
     os.symlink(tmp.name, link)
     os.replace(link, final)
