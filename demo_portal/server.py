@@ -14,6 +14,7 @@ import json
 import re
 import threading
 from http import HTTPStatus
+import hashlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -46,9 +47,19 @@ class PortalHandler(BaseHTTPRequestHandler):
         path = unquote(urlsplit(self.path).path)
         self.server.record(path)
         status, data, ctype = self.server.resolve(path)
+        # Like a real static server: an ETag, and 304 to a request that already holds this version.
+        etag = f'"{hashlib.sha256(data).hexdigest()[:20]}"'
+        if status == HTTPStatus.OK and self.headers.get("If-None-Match") == etag:
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
+        if status == HTTPStatus.OK:
+            self.send_header("ETag", etag)
         self.end_headers()
         if send_body:
             self.wfile.write(data)

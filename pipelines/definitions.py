@@ -105,6 +105,16 @@ def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings)
 MODELS = load_models()
 
 
+def markdown_preview(con, table: str, limit: int = 10) -> str:
+    """The first rows of a table as a markdown table, for the asset page."""
+    cur = con.execute(f"select * from {table} limit {limit}")
+    columns = [d[0] for d in cur.description][:14]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in cur.fetchall():
+        lines.append("| " + " | ".join("" if v is None else str(v) for v in row[:14]) + " |")
+    return "\n".join(lines)
+
+
 @multi_asset(
     name="warehouse_models", group_name="warehouse", can_subset=False,
     specs=[AssetSpec(name, deps=[*m.deps] or [parsed_reports], description=m.sql.split("\n", 1)[0].lstrip("- "),
@@ -120,11 +130,13 @@ def warehouse_models(context: AssetExecutionContext, settings: DisclosureSetting
 
     paths = settings.paths
     stats = build_warehouse(paths.parsed, paths.database)
-    for name, s in stats.items():
-        yield MaterializeResult(asset_key=AssetKey(name), metadata={
-            "rows": s["rows"], "seconds": s["seconds"], "materialization": s["materialization"],
-            "database": str(paths.database)})
     with duckdb.connect(str(paths.database), read_only=True) as con:
+        for name, s in stats.items():
+            metadata = {"rows": s["rows"], "seconds": s["seconds"], "materialization": s["materialization"],
+                        "database": str(paths.database)}
+            if name.startswith(("mart_", "dim_")):
+                metadata["preview"] = MetadataValue.md(markdown_preview(con, name))
+            yield MaterializeResult(asset_key=AssetKey(name), metadata=metadata)
         for check, prefix in IDENTITY_CHECKS.items():
             failing = con.execute(
                 """select r.agency_name, r.report_year, c.check_name from fct_check_results c

@@ -52,6 +52,7 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         entry["name"] = source.name if source else None
         entry["report_links_found"] = len(reach.report_links) if reach else 0
         entry["declared_items"] = reach.declared_items if reach else None
+        entry["already_archived"] = len(reach.already_archived) if reach else 0
         warnings = []
         if reach and reach.declared_items and reach.declared_items > len(reach.report_links):
             warnings.append(
@@ -59,11 +60,13 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
                 "report links were reachable (older items are probably loaded by script)"
             )
         entry["warnings"] = warnings
-        entry["status"] = "ok" if counts["reports"] else "no_reports"
+        # Reports archived by earlier runs still count: a quiet night is not an empty source.
+        entry["status"] = "ok" if counts["reports"] or entry["already_archived"] else "no_reports"
         sources[source_id] = entry
     totals = Counter()
     for entry in sources.values():
-        totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors")})
+        totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors",
+                                             "already_archived")})
     return {"totals": dict(totals), "sources": sources}
 
 

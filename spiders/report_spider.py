@@ -46,6 +46,7 @@ class ColumnReach:
     """What a source's columns said about themselves, against what the crawl found."""
     declared_items: int | None = None   # largest item count a listing page declared
     report_links: set[str] = field(default_factory=set)
+    already_archived: set[str] = field(default_factory=set)  # report/attachment links not fetched again
 
     def declare(self, count: int | None) -> None:
         if count is not None:
@@ -78,10 +79,13 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
 class ReportSpider(scrapy.Spider):
     name = "reports"
 
-    def __init__(self, sources: Iterable[Source], run_id: str, **kwargs):
+    def __init__(self, sources: Iterable[Source], run_id: str, known_urls: Iterable[str] = (), **kwargs):
         super().__init__(**kwargs)
         self.sources: dict[str, Source] = {s.id: s for s in sources}
         self.run_id = run_id
+        # Report pages and attachments archived by earlier runs: published reports don't change
+        # in place (a correction is a new page), so a nightly run fetches only new links.
+        self.known_urls = frozenset(known_urls)
         # OffsiteMiddleware as a safety net; each source's own list is applied in _follow
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
         self.reach: dict[str, ColumnReach] = {source_id: ColumnReach() for source_id in self.sources}
@@ -110,13 +114,14 @@ class ReportSpider(scrapy.Spider):
 
     def _request(self, url: str, source: Source, kind: str, *, link_title: str | None = None,
                  referer: str | None = None) -> Request:
-        return Request(
-            url,
-            callback=self.parse_page,
-            errback=self.on_failure,
-            meta=self._meta(source, kind, link_title, referer),
-            headers={"Referer": referer} if referer else None,
-        )
+        meta = self._meta(source, kind, link_title, referer)
+        headers = {"Referer": referer} if referer else {}
+        if kind == "listing":
+            # Listings change: always revalidate (a conditional request when the HTTP cache holds it).
+            headers["Cache-Control"] = "no-cache"
+        else:
+            meta["dont_cache"] = True  # bodies live in the raw archive, not twice in the HTTP cache
+        return Request(url, callback=self.parse_page, errback=self.on_failure, meta=meta, headers=headers)
 
     def _api_request(self, source: Source, page: int) -> FormRequest:
         api = source.api
@@ -128,8 +133,12 @@ class ReportSpider(scrapy.Spider):
     def _follow(self, response: Response, source: Source, links: Iterable[Link | str], kind: str):
         for link in links:
             url, title = (link.url, link.title) if isinstance(link, Link) else (link, None)
-            if host_allowed(url, source.allowed_domains):
-                yield self._request(url, source, kind, link_title=title, referer=response.url)
+            if not host_allowed(url, source.allowed_domains):
+                continue
+            if kind in ("report", "attachment") and url in self.known_urls:
+                self.reach[source.id].already_archived.add(url)
+                continue
+            yield self._request(url, source, kind, link_title=title, referer=response.url)
 
     # --- callbacks --------------------------------------------------------------
 

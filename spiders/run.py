@@ -3,11 +3,15 @@ cannot restart, so Dagster never runs a crawl in its own process):
 
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
-        [--include-disabled] [--user-agent UA]
+        [--include-disabled] [--user-agent UA] [--refetch]
 
 Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
 a one-line summary. Exit status: 0 when the crawl ran (sources without reports are
 marked in the summary, not here), 1 on a crash, 2 on bad arguments.
+
+Incremental: report pages and attachments already archived with status 200 are not
+fetched again (--refetch overrides); listing pages are revalidated through Scrapy's
+HTTP cache (RFC 2616 policy: If-None-Match / If-Modified-Since, 304 served from cache).
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--source", action="append", dest="source_ids", metavar="ID", help="crawl only this source (repeatable)")
     ap.add_argument("--include-disabled", action="store_true", help="also crawl sources marked enabled: false")
     ap.add_argument("--user-agent", help="overrides DISCLOSURE_USER_AGENT and the default")
+    ap.add_argument("--refetch", action="store_true",
+                    help="fetch report pages and attachments again even when the archive holds them")
     return ap.parse_args(argv)
 
 
@@ -58,11 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     from spiders.report_spider import ReportSpider
     from spiders.settings import crawl_settings
 
-    settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id)
+    from warehouse.archive import RawArchive
+
+    archive = RawArchive(args.archive)
+    known_urls = set() if args.refetch else archive.archived_urls()
+    settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id,
+                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"))
     process = CrawlerProcess(settings)
     summary_file = summary_path(args.archive, args.run_id)
     summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
-    process.crawl(ReportSpider, sources=sources, run_id=args.run_id)
+    process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls)
     process.start()
 
     if not summary_file.exists():  # the pipeline failed to write: that is a crash

@@ -36,7 +36,11 @@ COMMON: dict = {
     "REMOTE_CONTROL_ENABLED": False,
     "DNSCACHE_ENABLED": True,
     "DNS_TIMEOUT": 20,
-    "HTTPCACHE_ENABLED": False,
+    # Conditional requests for listing pages (report requests carry dont_cache: the raw
+    # archive keeps their bodies). HTTPCACHE_DIR is set per archive by spiders.run.
+    "HTTPCACHE_ENABLED": True,
+    "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
+    "HTTPCACHE_IGNORE_HTTP_CODES": list(range(400, 600)),
     "ITEM_PIPELINES": {"spiders.archive_pipeline.ArchivePipeline": 300},
     "LOG_LEVEL": "INFO",
 }

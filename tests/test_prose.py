@@ -155,3 +155,66 @@ def test_table_eras_keep_only_safe_prose_figures():
     keys = {f.key: f.value for f in parse_prose_facts(text, "table_2021")}
     assert keys == {("requests", "received_new", "total"): 34, ("requests", "granted", "total"): 9,
                     ("reviews", "reconsideration", "total"): 2}
+
+
+def test_sub_types_listed_after_the_whole_and_requests_handled():
+    facts, _ = facts_of("maple_county_land_bureau_2015.txt")
+    assert value(facts, "proactive", "all_items", "count") == 904
+    assert value(facts, "proactive", "rules", "count") == 1                 # 县政府规章1部
+    assert value(facts, "proactive", "normative_documents", "count") == 14  # 、本局规范性文件十四件
+    assert value(facts, "requests", "received_new", "total") == 17
+    handled = facts[("requests", "handled_total", "total")]
+    assert handled.value == 16 and handled.label_zh == "办结"               # 已办结16件, not the hotline's 240
+    assert value(facts, "requests", "granted", "total") == 11
+    assert value(facts, "reviews", "reconsideration", "total") == 1
+    assert value(facts, "reviews", "litigation", "total") == 0
+
+
+def test_documents_cleaned_up_or_filed_are_not_disclosure_counts():
+    facts, _ = facts_of("maple_county_land_bureau_2015.txt")
+    values = {f.value for f in facts.values()}
+    # 清理规章1件、规范性文件46件 (overview), 政策、规范性文件类信息38条, 备案审查7件, 6个工作日
+    assert not values & {46, 38, 7, 6, 240}
+
+
+@pytest.mark.parametrize("sentence,expected", [
+    ("本年收到申请9件，已全部办结，办结9件。", 9),
+    ("本年收到申请9件，共办结依申请公开事项8件。", 8),
+    ("本年收到申请9件，办结率100%。", None),
+    ("本年收到申请9件，均已办理完毕。", None),           # no figure stated
+    ("本年收到申请9件，尚有2件未办结。", None),
+    ("本年收到申请9件，信访件办结5件。", None),
+])
+def test_requests_handled_in_sentences(sentence, expected):
+    text = "一、主动公开情况\n公开信息30条。\n二、依申请公开情况\n" + sentence
+    facts = first_by_key(parse_prose_facts(text, "prose"))
+    assert value(facts, "requests", "handled_total", "total") == expected
+
+
+def test_requests_handled_in_prose_only_in_era_p():
+    text = "三、收到和处理政府信息公开申请情况\n本年度共收到政府信息公开申请34件，已办结30件。"
+    keys = {f.key for f in parse_prose_facts(text, "table_2021")}
+    assert ("requests", "handled_total", "total") not in keys
+
+
+@pytest.mark.parametrize("sentence,rules,normative", [
+    ("主动公开信息120条，其中政府规章2件、规范性文件9件。", 2, 9),
+    ("主动公开信息120条，其中：省政府规章3部，省政府办公厅规范性文件5份。", 3, 5),
+    ("主动公开信息120条，政策、规范性文件21条。", None, None),
+    ("主动公开信息120条。完善规章制度4项。", None, None),
+    ("主动公开信息120条。废止规章2件、规范性文件6件。", None, None),
+    ("主动公开信息120条，其中政策解读12条、规范性文件3件。", None, 3),
+    ("主动公开信息120条。结合规范性文件清理工作，共清理规范性文件40件。", None, None),
+])
+def test_rules_and_normative_documents_in_sentences(sentence, rules, normative):
+    text = "一、主动公开政府信息情况\n" + sentence + "\n二、依申请公开情况\n未收到申请。"
+    facts = first_by_key(parse_prose_facts(text, "prose"))
+    assert value(facts, "proactive", "rules", "count") == rules
+    assert value(facts, "proactive", "normative_documents", "count") == normative
+
+
+def test_table_eras_leave_rules_and_normative_documents_to_table_two():
+    text = ("一、总体情况\n（一）主动公开\n全年主动公开政府规章6件、行政规范性文件31件。\n"
+            "二、主动公开政府信息情况\n第二十条第（一）项 规章 6 0 40")
+    keys = {f.key[1] for f in parse_prose_facts(text, "table_2021")}
+    assert not keys & {"rules", "normative_documents"}

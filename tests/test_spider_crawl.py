@@ -144,13 +144,27 @@ def test_crawl_local_site(tmp_path, local_site):
     assert (county["status"], county["reports"], county["attachments"]) == ("ok", 3, 1)
     assert county["robots_forbidden"] == 1
 
-    # a second run stores no new object: bodies are content-addressed
+    # a second run is incremental: archived reports and attachments are not fetched again,
+    # failed ones are tried again, listings are revalidated; no object is stored twice
     objects_before = sorted(p for p in (archive_dir / "objects").rglob("*") if p.is_file())
+    requested.clear()
     again = run_crawl(["--sources", str(sources), "--archive", str(archive_dir), "--run-id", "t2",
                        "--profile", "loopback", "--base-url", base])
     assert again.returncode == 0, again.stderr
     assert sorted(p for p in (archive_dir / "objects").rglob("*") if p.is_file()) == objects_before
-    assert len(RawArchive(archive_dir).read_manifest()) == 2 * len(rows)
+    assert not set(reports) & set(requested)
+    assert COLUMN + "202201/P020220118123456789.pdf" not in requested
+    assert COLUMN + "202101/t20210120_0990.html" in requested      # the 404 is tried again
+    assert COLUMN + "index.html" in requested
+    second = json.loads((archive_dir / "manifest" / "crawl-t2.summary.json").read_text(encoding="utf-8"))
+    assert second["sources"]["demo-county"]["status"] == "ok"      # a quiet night is not an empty source
+    assert second["sources"]["demo-county"]["already_archived"] == 3   # the three report pages
+    # --refetch fetches everything again
+    requested.clear()
+    third = run_crawl(["--sources", str(sources), "--archive", str(archive_dir), "--run-id", "t3",
+                       "--profile", "loopback", "--base-url", base, "--refetch"])
+    assert third.returncode == 0, third.stderr
+    assert set(reports) <= set(requested)
 
 
 def test_source_without_reports_is_marked(tmp_path, local_site):

@@ -55,7 +55,7 @@ def connect_read_only(db_path: str | Path):
 def select_mart(con, flt: MartFilter, columns: tuple[str, ...] | None = None):
     where, params = flt.where()
     cols = ", ".join(columns) if columns else "*"
-    return con.execute(f"select {cols} from mart_agency_year{where} order by agency_id, report_year", params)
+    return con.sql(f"select {cols} from mart_agency_year{where} order by agency_id, report_year", params=params)
 
 
 def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilter) -> int:
@@ -63,7 +63,7 @@ def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilt
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     with connect_read_only(db_path) as con:
-        table = select_mart(con, flt).fetch_arrow_table()
+        table = select_mart(con, flt).to_arrow_table()
     if fmt == "parquet":
         import pyarrow.parquet as pq
         pq.write_table(table, output)
@@ -100,5 +100,5 @@ def write_xlsx(table, output: Path) -> None:
 def compare_agencies(db_path: str | Path, flt: MartFilter) -> tuple[list[str], list[tuple]]:
     """One row per agency and year with the headline measures, for two or more agencies."""
     with connect_read_only(db_path) as con:
-        cur = select_mart(con, flt, ("agency_name", "report_year", "era") + COMPARE_MEASURES)
-        return [d[0] for d in cur.description], cur.fetchall()
+        rel = select_mart(con, flt, ("agency_name", "report_year", "era") + COMPARE_MEASURES)
+        return rel.columns, rel.fetchall()

@@ -57,6 +57,11 @@ class RawArchive:
         os.replace(tmp, path)
         return path
 
+    def archived_urls(self) -> set[str]:
+        """URLs of report pages and attachments some run archived with status 200."""
+        rows = self.read_manifest().select(["url", "status", "kind", "sha256"]).to_pylist()
+        return {r["url"] for r in rows if r["status"] == 200 and r["sha256"] and r["kind"] in ("report", "attachment")}
+
     def read_manifest(self) -> pa.Table:
         """All manifest rows of all runs (empty table with the schema when there are none)."""
         files = sorted(self.manifest_dir.glob("*.parquet")) if self.manifest_dir.exists() else []

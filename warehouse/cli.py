@@ -129,10 +129,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_ui(args: argparse.Namespace) -> int:
     import os
+    import shutil
 
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
            "--host", args.host, "--port", str(args.port)]
-    os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
     os.execv(sys.executable, cmd)
 
 

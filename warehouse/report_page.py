@@ -58,7 +58,7 @@ _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#
 def write_report_page(db_path: str | Path, output: str | Path, flt: MartFilter) -> int:
     """Write the page; returns how many agency-year rows it shows."""
     with connect_read_only(db_path) as con:
-        rows = select_mart(con, flt).fetch_arrow_table().to_pylist()
+        rows = select_mart(con, flt).to_arrow_table().to_pylist()
     if not rows:
         raise ValueError("no rows of mart_agency_year match the filter")
     figures = [_figure(rows, measures, title) for title, measures in SECTIONS] + [_check_figure(rows)]

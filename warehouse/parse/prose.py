@@ -93,8 +93,19 @@ _COUNT_UNITS = r"条|件|项|个|份"
 _CASE_UNITS = r"件|起|宗|例|案件|案|个|份"
 
 _PROACTIVE = _figure(r"(?:主动)?公开(?:了)?(?:的)?(?:各类|各种)?(?:政府)?信息(?:件数|条数|数量|总数|数)?", _COUNT_UNITS)
-_NORMATIVE = _figure(r"(?<![政策、])(?:行政)?规范性文件(?:数|数量)?", r"件|份|个|条(?!.{0,2}类)")
-_RULES = _figure(r"(?<![政府])规章(?:数|数量)?", r"件|部|个")
+# '其中政府规章2件、规范性文件18件': sub-types listed after the whole. '政策、规范性文件类信息'
+# is a category of items (policy and normative documents together), not this count.
+_NOT_POLICY = r"(?<!政策)(?<!政策、)(?<!政策和)(?<!政策及)"
+_NORMATIVE = _figure(_NOT_POLICY + r"(?:行政)?规范性文件(?:数|数量)?", r"件|份|个|条(?!.{0,2}类)")
+_RULES = _figure(_NOT_POLICY + r"(?<!制度)规章(?:数|数量)?", r"件|部|个")
+# Documents counted by other work than disclosure: clean-ups, repeals, filings, drafts.
+# The verb governs the documents it names ('清理规章1件、规范性文件46件'), not the
+# other items of a list ('政策解读12条、规范性文件3件').
+_NOT_DISCLOSURE_WORK = re.compile(r"(?:清理|废止|失效|修改|修订|备案|审查|审核|起草|征求意见|解读|宣传)"
+                                  r"[^，,；;：:、\d]{0,8}?(?:规章|规范性文件)")
+# '已全部办结，办结63件', '共办结依申请公开事项18件', '已办结17件，正在办理1件'.
+_HANDLED = _figure(r"(?:申请)?(?:办结|办理完毕|处理完毕)(?:[^，。；,;\d]{0,14}?(?:申请|事项|请求))?"
+                   r"(?:件数|总数|数量|数|的)?", r"件|条|项|份|宗|起")
 _RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:件数|总数|数量|数)?", _COUNT_UNITS + r"|宗|起|人次")
 _OUTCOMES = (
     ("granted", _figure(r"(?<![不分])(?:同意公开|予以公开|全部公开)(?:答复)?(?:数|的)?", _COUNT_UNITS)),
@@ -182,15 +193,30 @@ def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
         fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset)
         if fact and not any(f.key == fact.key for f in facts):
             facts.append(fact)
-    for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)):
-        for offset, sentence in _sentences(ctx, _scope(sections, "proactive")):
-            m = pattern.search(sentence)
-            if m and "累计" not in sentence[: m.start()]:
-                fact = ctx.fact("proactive", {"item_type": item_type, "measure": "count"}, m, offset)
-                if fact:
-                    facts.append(fact)
-                    break
+    # Sub-type counts are era P's measure; table 二 states rules and normative documents
+    # by issued / in force, and a narrative figure of a table era may cover other bodies.
+    for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)) if ctx.era == "prose" else ():
+        fact = _subtype_fact(ctx, sections, item_type, pattern)
+        if fact:
+            facts.append(fact)
     return facts
+
+
+def _clause_before(sentence: str, position: int) -> str:
+    """The text of the clause up to `position` (from the last comma or semicolon)."""
+    return re.split(r"[，,；;：:]", sentence[:position])[-1]
+
+
+def _subtype_fact(ctx: _Context, sections: list[Section], item_type: str, pattern: re.Pattern) -> Fact | None:
+    """The first count of a sub-type that is about disclosure (not 清理/废止… of documents)."""
+    for offset, sentence in _sentences(ctx, _scope(sections, "proactive")):
+        for m in pattern.finditer(sentence):
+            if "累计" in sentence[: m.start()] or _NOT_DISCLOSURE_WORK.search(_clause_before(sentence, m.end("label"))):
+                continue
+            fact = ctx.fact("proactive", {"item_type": item_type, "measure": "count"}, m, offset)
+            if fact:
+                return fact
+    return None
 
 
 # ---------------------------------------------------------------- requests
@@ -230,12 +256,28 @@ def _outcome_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     return facts
 
 
+def _handled_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
+    """Requests handled: '已全部办结，办结63件', '共办结申请18件' (not complaints or petitions)."""
+    for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
+        for clause in _CLAUSE.finditer(sentence):
+            text, start = clause.group(), offset + clause.start()
+            if re.search(r"复议|诉讼|咨询|投诉|举报|信访|留言|建议|提案|热线|来信|来电", text):
+                continue
+            m = _HANDLED.search(text)
+            if m and not re.search(_NEGATION + r"$", text[: m.start()]):
+                return ctx.fact("requests", {"row": "handled_total", "applicant": "total"}, m, start)
+    return None
+
+
 def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     received = _received_fact(ctx, sections)
     facts = [received] if received else []
     # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
     # report with no requests is about information withheld, not about replies).
     if not received or received.value:
+        if ctx.era == "prose":  # the table eras give the total handled in table 三
+            handled = _handled_fact(ctx, sections)
+            facts += [handled] if handled else []
         facts += _outcome_facts(ctx, sections)
     return facts
 
