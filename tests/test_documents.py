@@ -142,3 +142,74 @@ def test_docx_zip_without_document_raises():
         z.writestr("hello.txt", "x")
     with pytest.raises(UnsupportedDocument):
         load_document(buffer.getvalue(), filename="a.docx")
+
+
+def test_pdf_table_cut_by_page_break_and_blank_review_row(tmp_path):
+    """Table 三 continues on the next page without its header (and with its labels over
+    two columns); table 四's data row is all blank cells: a row of zeros, not dropped."""
+    pytest.importorskip("reportlab")
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    style = ParagraphStyle("cn", fontName="STSong-Light", fontSize=10)
+
+    def drawn(rows, spans=()):
+        table = Table(rows)
+        table.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), "STSong-Light"),
+                                   ("FONTSIZE", (0, 0), (-1, -1), 6),
+                                   ("GRID", (0, 0), (-1, -1), 0.5, "black")]
+                                  + [("SPAN", a, b) for a, b in spans]))
+        return table
+
+    header = [["（本列数据的勾稽关系）", "申请人情况", "", "", "", "", "", ""],
+              ["", "自然人", "法人或其他组织", "", "", "", "", "总计"],
+              ["", "", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", ""]]
+    first = drawn(header + [["一、本年新收政府信息公开申请数量", "12", "3", "", "", "", "1", "16"],
+                            ["二、上年结转政府信息公开申请数量", "2", "", "", "", "", "", "2"]],
+                  [((0, 0), (0, 2)), ((1, 0), (7, 0)), ((1, 1), (1, 2)), ((2, 1), (6, 1)), ((7, 1), (7, 2))])
+    rest = drawn([["三、本年度办理结果", "（一）予以公开", "8", "2", "", "", "", "1", "11"],
+                  ["", "（七）总计", "13", "3", "", "", "", "1", "17"],
+                  ["四、结转下年度继续办理", "", "1", "", "", "", "", "", "1"]],
+                 [((0, 0), (0, 1)), ((0, 2), (1, 2))])
+    results = ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
+    reviews = drawn([["行政复议"] + [""] * 4 + ["行政诉讼"] + [""] * 9,
+                     results + ["未经复议直接起诉"] + [""] * 4 + ["复议后起诉"] + [""] * 4,
+                     [""] * 5 + results * 2,
+                     [""] * 15],
+                    [((0, 0), (4, 0)), ((5, 0), (14, 0)), ((5, 1), (9, 1)), ((10, 1), (14, 1))]
+                    + [((c, 1), (c, 2)) for c in range(5)])
+    path = tmp_path / "report.pdf"
+    SimpleDocTemplate(str(path), pagesize=landscape(A4)).build(
+        [Paragraph("三、收到和处理政府信息公开申请情况", style), first, PageBreak(), rest,
+         Paragraph("四、政府信息公开行政复议、行政诉讼情况", style), reviews])
+    doc = load_document(path.read_bytes(), filename="report.pdf")
+    facts = {f.key: f.value for f in parse_table_facts(doc.tables, "table_2021")}
+    assert facts[("requests", "received_new", "total")] == 16
+    assert facts[("requests", "carried_over", "natural_person")] == 2
+    assert facts[("requests", "granted", "total")] == 11
+    assert facts[("requests", "granted", "commercial_enterprise")] == 2
+    assert facts[("requests", "handled_total", "other_org")] == 1
+    assert facts[("requests", "carried_forward", "total")] == 1
+    reviews_found = {k: v for k, v in facts.items() if k[0] == "reviews"}
+    assert len(reviews_found) == 15 and set(reviews_found.values()) == {0}
+
+
+def test_pdf_grid_keeps_blank_cell_rows_not_misalignment_bands():
+    from warehouse.parse.documents import pdf_table_grid
+
+    texts = {(0, 0, 50, 20): "维持", (50, 0, 100, 20): "总计",
+             (0, 20, 50, 43): "", (50, 23, 100, 43): ""}  # blank cells, top edges 3pt apart
+
+    class Page:
+        def within_bbox(self, box, relative=False, strict=False):
+            class Crop:
+                def extract_text(self_inner):
+                    return texts[box]
+            return Crop()
+
+    grid = pdf_table_grid(Page(), list(texts))
+    assert grid == [["维持", "总计"], ["", ""]]  # the 3pt band between the edges is no row

@@ -28,3 +28,10 @@ def test_malformed_spans_are_clipped():
     grid = parse_html_tables("<table><tr><td rowspan='abc' colspan='x2'>a</td><td rowspan='99999'>b</td></tr>"
                              "<tr><td>c</td></tr></table>")[0]
     assert grid == [["a", "b"], ["c", "b"]]
+
+
+def test_row_of_blank_cells_is_kept_empty_tr_is_dropped():
+    grid = parse_html_tables("<table><tr><td>维持</td><td>总计</td></tr>"
+                             "<tr><td>&nbsp;</td><td></td></tr><tr></tr></table>")[0]
+    assert grid == [["维持", "总计"], ["", ""]]
+    assert parse_html_tables("<table><tr><td></td></tr></table>") == []  # a spacer table

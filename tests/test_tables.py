@@ -99,3 +99,57 @@ def test_label_rules():
     assert classify_request_row(["(三)不予公开", "2.其他法律行政止公开"], "table_2021") == "withheld_prohibited_by_law"
     assert classify_request_row(["三、本年度办理结果", "（七）总计"], "table_2019") == "handled_total"
     assert classify_request_row(["四、结转下年度继续办理"], "table_2019") == "carried_forward"
+
+
+REVIEW_KEYS = [(p, r) for p in ("reconsideration", "litigation_direct", "litigation_after_reconsideration")
+               for r in ("upheld", "corrected", "other", "pending", "total")]
+
+
+def reviews_of(name: str) -> dict:
+    facts = facts_of(name, "table_2021")
+    return {k[1:]: f.value for k, f in facts.items() if k[0] == "reviews"}
+
+
+def test_reviews_proceeding_named_in_brackets_two_header_rows():
+    # '行政诉讼（复议后起诉）': the bracket is the proceeding's name, not a note
+    got = reviews_of("reviews_bracketed_names.html")
+    assert [got[k] for k in REVIEW_KEYS] == [4, 1, 0, 2, 7, 0, 0, 1, 0, 1, 2, 0, 0, 1, 3]
+
+
+def test_reviews_data_row_of_blank_cells_states_zeros():
+    got = reviews_of("reviews_blank_row.html")
+    assert got == {k: 0 for k in REVIEW_KEYS}
+
+
+def test_reviews_row_per_proceeding_with_split_labels():
+    facts = facts_of("reviews_row_labels.html", "table_2021")
+    got = {k[1:]: f.value for k, f in facts.items() if k[0] == "reviews"}
+    assert [got[k] for k in REVIEW_KEYS] == [6, 2, 0, 1, 9, 3, 0, 1, 2, 6, 0, 0, 0, 0, 0]
+    assert facts[("reviews", "litigation_direct", "total")].source == "table1!r3c7"
+
+
+def test_requests_table_cut_by_a_page_break():
+    """First part: header + rows 一 and 二 only; continuation: no header, labels over three columns."""
+    facts = facts_of("requests_page_break.html", "table_2021")
+    value = lambda row, col="total": facts[("requests", row, col)].value  # noqa: E731
+    assert value("received_new") == 38 and value("received_new", "other_org") == 2
+    assert value("received_new", "research_institution") == 0
+    assert value("carried_over") == 3 and value("carried_over", "natural_person") == 3
+    assert value("granted") == 17 and value("granted", "other_org") == 1
+    assert value("partially_granted", "public_welfare_org") == 1
+    assert value("withheld_state_secret", "natural_person") == 2
+    assert value("handled_total") == 36 and value("carried_forward", "commercial_enterprise") == 1
+    assert facts[("requests", "granted", "total")].source == "table2!r1c10"
+    assert len({k for k in facts if k[0] == "requests"}) == 7 * 7
+
+
+def test_reviews_single_data_row_with_a_note_row_below():
+    class T:
+        index = 5
+        rows = [["行政复议"] * 5 + ["行政诉讼（未经复议直接起诉）"] * 5 + ["行政诉讼（复议后起诉）"] * 5,
+                ["结果维持", "结果纠正", "其他结果", "尚未审结", "总计"] * 3,
+                ["2", "", "1", "", "3"] + ["—"] * 10,
+                ["注：行政复议、行政诉讼均以本年度收到的案件计"] * 15]
+    got = {f.key[1:]: f.value for f in parse_table_facts([T()], "table_2019")}
+    assert got[("reconsideration", "total")] == 3 and got[("reconsideration", "other")] == 1
+    assert got[("litigation_after_reconsideration", "total")] == 0 and len(got) == 15

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 
+from warehouse.store import current_version
+
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 
 
@@ -44,7 +46,21 @@ def model_order(models: dict[str, Model]) -> list[str]:
 
 
 def render(sql: str, parsed_dir: Path) -> str:
-    return sql.replace("{{ parsed_dir }}", str(Path(parsed_dir).resolve()).replace("'", "''"))
+    """Fill in where the Parquet datasets are: the current parsed version."""
+    folder = current_version(Path(parsed_dir).resolve())
+    return sql.replace("{{ parsed_dir }}", str(folder).replace("'", "''"))
+
+
+def remove_stale_builds(db_path: Path) -> None:
+    """Delete the half-built files of builds whose process is gone (killed mid-build)."""
+    for leftover in db_path.parent.glob(f".{db_path.name}.building-*"):
+        pid = leftover.name.rsplit("-", 1)[-1].split(".")[0]
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            leftover.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            continue
 
 
 def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path = SQL_DIR,
@@ -68,6 +84,7 @@ def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path =
         order = [m for m in order if m in wanted]
     db_path = Path(db_path)
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_builds(db_path)
     tmp = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     stats: dict[str, dict] = {}
@@ -83,7 +100,8 @@ def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path =
         con.execute("checkpoint")
     except Exception:
         con.close()
-        tmp.unlink(missing_ok=True)
+        for leftover in (tmp, tmp.with_name(tmp.name + ".wal")):
+            leftover.unlink(missing_ok=True)
         raise
     con.close()
     os.replace(tmp, db_path)

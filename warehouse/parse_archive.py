@@ -17,7 +17,7 @@ from warehouse.agencies import AgencyRegistry
 from warehouse.archive import RawArchive
 from warehouse.facts import TABLE_DIMENSIONS
 from warehouse.metrics import dictionary_rows
-from warehouse.store import write_dataset
+from warehouse.store import ParsedVersion
 
 _CORRECTION = re.compile(r"更正|修订版|修正版|更新版|（更正）|\(更正\)")
 _TITLE_YEAR = re.compile(r"(20\d\d|19\d\d)\s*年度?")
@@ -89,62 +89,45 @@ def fact_row(report_id: str, year: int, era: str, fact: dict) -> dict:
 
 def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path: str | Path | None = None,
                   progress=None) -> ParseSummary:
+    """Parse every archived report (one pass, rows streamed to Parquet in batches)."""
     archive = RawArchive(archive_dir)
     parsed_dir = Path(parsed_dir)
     cache_dir = parsed_dir / "_cache" / PARSER_VERSION
     registry = AgencyRegistry.from_yaml(registry_path)
     summary = ParseSummary()
-    fetches = latest_fetches(archive)
-
-    parsed: dict[str, dict] = {}           # sha256 -> parse JSON
-    for fetch in fetches:
-        if fetch["sha256"] not in parsed:
-            parsed[fetch["sha256"]], fresh = parse_cached(archive, cache_dir, fetch)
-            summary.parsed_now += fresh
-        if progress:
-            progress(fetch)
-    summary.documents = len(parsed)
-    # Pages whose attachment carries the report are landing pages, not reports.
-    referers_with_report = {f["referer"] for f in fetches
-                            if f["kind"] == "attachment" and parsed[f["sha256"]].get("facts")}
-
-    reports: dict[str, dict] = {}
-    facts, checks, sources, quarantine = [], [], [], []
+    out = ParsedVersion(parsed_dir)
+    seen_sha: set[str] = set()
+    report_ids: set[str] = set()
     latest_name: dict[str, str] = {}
+    # Pages without figures wait until every attachment is known: a page whose attachment
+    # carries the report is its landing page, not a report.
+    deferred: list[tuple[dict, dict]] = []
+    referers_with_report: set[str] = set()
 
     def skip(fetch: dict, reason: str, detail: str = "") -> None:
-        quarantine.append({"content_sha256": fetch["sha256"], "url": fetch["url"],
-                           "source_id": fetch["source_id"], "reason": reason, "detail": detail[:2000]})
+        out["quarantine"].add({"content_sha256": fetch["sha256"], "url": fetch["url"],
+                               "source_id": fetch["source_id"], "reason": reason, "detail": detail[:2000]})
         summary.quarantined[reason] = summary.quarantined.get(reason, 0) + 1
 
-    for fetch in fetches:
-        doc = parsed[fetch["sha256"]]
+    def add_report(fetch: dict, doc: dict) -> None:
         notes = "; ".join(doc.get("notes") or [])
-        if doc.get("status") in ("unsupported", "failed"):
-            skip(fetch, doc["status"], notes)
-            continue
-        if not doc.get("era"):
-            skip(fetch, "not_a_report", notes)
-            continue
-        if not doc.get("facts") and fetch["url"] in referers_with_report:
-            skip(fetch, "landing_page", "the attached document carries the report")
-            continue
         year = doc.get("report_year") or year_from_title(fetch["link_title"])
         if year is None:
             skip(fetch, "no_report_year", notes)
-            continue
+            return
         agency_name = doc.get("agency_name") or agency_from_title(doc.get("title") or fetch["link_title"])
         report_id = doc.get("text_sha256") or fetch["sha256"]
-        sources.append({"report_id": report_id, "report_year": year, "url": fetch["url"],
-                        "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
-                        "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
-                        "link_title": fetch["link_title"]})
-        if report_id in reports:      # the same report at another URL
-            continue
+        out["report_sources"].add({"report_id": report_id, "report_year": year, "url": fetch["url"],
+                                   "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
+                                   "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
+                                   "link_title": fetch["link_title"]})
+        if report_id in report_ids:      # the same report at another URL
+            return
+        report_ids.add(report_id)
         agency_id = registry.resolve(agency_name) or f"source-{fetch['source_id']}"
         latest_name[agency_id] = agency_name or latest_name.get(agency_id)
         title = doc.get("title") or fetch["link_title"]
-        reports[report_id] = {
+        out["reports"].add({
             "report_id": report_id, "agency_id": agency_id, "agency_name": agency_name,
             "report_year": year, "era": doc["era"], "title": title,
             "published_date": doc.get("published_date"), "url": fetch["url"],
@@ -153,19 +136,43 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
             "source_id": fetch["source_id"],
             "is_correction": bool(_CORRECTION.search(f"{title or ''} {fetch['link_title'] or ''}")),
             "fact_count": len(doc["facts"]), "notes": notes or None,
-        }
-        facts += [fact_row(report_id, year, doc["era"], f) for f in doc["facts"]]
+        })
+        out["facts"].extend(fact_row(report_id, year, doc["era"], f) for f in doc["facts"])
         for check in doc.get("checks", []):
-            checks.append({"report_id": report_id, "report_year": year, **check})
+            out["checks"].add({"report_id": report_id, "report_year": year, **check})
+            summary.failed_checks += not check["passed"]
+        summary.reports += 1
+        summary.facts += len(doc["facts"])
 
-    summary.reports = len(reports)
-    summary.facts = len(facts)
-    summary.failed_checks = sum(not c["passed"] for c in checks)
-    write_dataset(parsed_dir, "reports", list(reports.values()))
-    write_dataset(parsed_dir, "facts", facts)
-    write_dataset(parsed_dir, "checks", checks)
-    write_dataset(parsed_dir, "report_sources", sources)
-    write_dataset(parsed_dir, "quarantine", quarantine)
-    write_dataset(parsed_dir, "agencies", registry.rows(latest_name))
-    write_dataset(parsed_dir, "metrics", dictionary_rows())
+    for fetch in latest_fetches(archive):
+        doc, fresh = parse_cached(archive, cache_dir, fetch)
+        summary.parsed_now += fresh
+        if fetch["sha256"] not in seen_sha:
+            seen_sha.add(fetch["sha256"])
+            summary.documents += 1
+        if progress:
+            progress(fetch)
+        if doc.get("status") in ("unsupported", "failed"):
+            skip(fetch, doc["status"], "; ".join(doc.get("notes") or []))
+        elif not doc.get("era"):
+            skip(fetch, "not_a_report", "; ".join(doc.get("notes") or []))
+        elif not doc.get("facts"):
+            deferred.append((fetch, {"era": doc["era"], "report_year": doc.get("report_year"),
+                                     "agency_name": doc.get("agency_name"), "title": doc.get("title"),
+                                     "published_date": doc.get("published_date"), "input_kind": doc.get("input_kind"),
+                                     "text_sha256": doc.get("text_sha256"), "notes": doc.get("notes"),
+                                     "facts": [], "checks": doc.get("checks", [])}))
+        else:
+            if fetch["kind"] == "attachment" and fetch["referer"]:
+                referers_with_report.add(fetch["referer"])
+            add_report(fetch, doc)
+    for fetch, doc in deferred:
+        if fetch["url"] in referers_with_report:
+            skip(fetch, "landing_page", "the attached document carries the report")
+        else:
+            add_report(fetch, doc)
+
+    out["agencies"].extend(registry.rows(latest_name))
+    out["metrics"].extend(dictionary_rows())
+    out.commit()
     return summary

@@ -1,11 +1,13 @@
 """Writing the parsed datasets as Parquet, partitioned by report_year.
 
-A dataset is a folder `<name>/` with `report_year=YYYY/part.parquet` files (the
-column is also inside each file) or one `part.parquet` when unpartitioned; an
-empty dataset is one file with the schema and no rows, so the SQL views always
-have something to read. Each dataset is written to a new folder and swapped
-into place, so a reader never sees half a write: `<name>` is a symlink to the
-current version folder `<name>@<stamp>`, replaced atomically.
+One parse run writes one version folder `PARSED/@<stamp>/` holding every dataset:
+`<name>/report_year=YYYY/part-NNNNN.parquet` (the column is also inside each file), or
+`<name>/part-NNNNN.parquet` when unpartitioned; an empty dataset is one file with the
+schema and no rows, so the SQL views always have something to read. Rows are written
+in batches as they come, so memory stays bounded however large the corpus. `commit()`
+swaps the symlink `PARSED/current` to the new version atomically: a reader never sees
+half a write, the datasets always come from the same run, and a killed run leaves the
+previous version current.
 """
 from __future__ import annotations
 
@@ -18,34 +20,82 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from warehouse.archive import rows_to_table
-
 from warehouse.schemas import DATASETS
 
+BATCH_ROWS = 200_000
+CURRENT = "current"
 
-def write_dataset(root: Path, name: str, rows: list[dict]) -> Path:
-    schema, partitioned = DATASETS[name]
-    final = root / name
-    tmp = root / f"{name}@{uuid.uuid4().hex[:12]}"
-    tmp.mkdir(parents=True)
-    if partitioned and rows:
-        by_year: dict[object, list[dict]] = defaultdict(list)
+
+def current_version(parsed_dir: str | Path) -> Path:
+    """The folder the SQL models read: PARSED/current."""
+    return Path(parsed_dir) / CURRENT
+
+
+class DatasetWriter:
+    def __init__(self, version: Path, name: str, batch_rows: int = BATCH_ROWS):
+        self.folder, self.batch_rows = version / name, batch_rows
+        self.schema, self.partitioned = DATASETS[name]
+        self.folder.mkdir(parents=True)
+        self.buffers: dict[object, list[dict]] = defaultdict(list)
+        self.buffered = 0
+        self.parts = 0
+        self.rows = 0
+
+    def add(self, row: dict) -> None:
+        self.buffers[row.get("report_year") if self.partitioned else None].append(row)
+        self.buffered += 1
+        self.rows += 1
+        if self.buffered >= self.batch_rows:
+            self.flush()
+
+    def extend(self, rows) -> None:
         for row in rows:
-            by_year[row.get("report_year")].append(row)
-        for year, part in sorted(by_year.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
-            folder = tmp / f"report_year={year if year is not None else '__unknown__'}"
-            folder.mkdir()
-            pq.write_table(rows_to_table(part, schema), folder / "part.parquet")
-    else:
-        pq.write_table(rows_to_table(rows, schema), tmp / "part.parquet")
-    link = root / f".{name}.link-{uuid.uuid4().hex[:8]}"
-    os.symlink(tmp.name, link)
-    os.replace(link, final)
-    # The previous version, and any left behind by a killed run, are no longer current.
-    for stale in root.glob(f"{name}@*"):
-        if stale.resolve() != tmp.resolve():
-            shutil.rmtree(stale, ignore_errors=True)
-    return final
+            self.add(row)
+
+    def flush(self) -> None:
+        for key, rows in self.buffers.items():
+            folder = self.folder
+            if self.partitioned:
+                folder = self.folder / f"report_year={key if key is not None else '__unknown__'}"
+                folder.mkdir(exist_ok=True)
+            self.parts += 1
+            pq.write_table(rows_to_table(rows, self.schema), folder / f"part-{self.parts:05d}.parquet")
+        self.buffers.clear()
+        self.buffered = 0
+
+    def close(self) -> None:
+        self.flush()
+        if self.parts == 0:
+            pq.write_table(self.schema.empty_table(), self.folder / "part-00000.parquet")
 
 
-def dataset_glob(root: Path, name: str) -> str:
-    return str(root / name / "**" / "*.parquet")
+class ParsedVersion:
+    """Writers of every dataset of one parse run, made current together by commit()."""
+
+    def __init__(self, parsed_dir: str | Path, batch_rows: int = BATCH_ROWS):
+        self.root = Path(parsed_dir)
+        self.version = self.root / f"@{uuid.uuid4().hex[:12]}"
+        self.writers = {name: DatasetWriter(self.version, name, batch_rows) for name in DATASETS}
+
+    def __getitem__(self, name: str) -> DatasetWriter:
+        return self.writers[name]
+
+    def commit(self) -> Path:
+        for writer in self.writers.values():
+            writer.close()
+        link = self.root / f".{CURRENT}.link-{uuid.uuid4().hex[:8]}"
+        os.symlink(self.version.name, link)
+        os.replace(link, self.root / CURRENT)
+        # The previous version, and any left behind by a killed run, are no longer current.
+        for stale in self.root.glob("@*"):
+            if stale.resolve() != self.version.resolve():
+                shutil.rmtree(stale, ignore_errors=True)
+        return self.root / CURRENT
+
+
+def write_datasets(parsed_dir: str | Path, rows_by_dataset: dict[str, list[dict]]) -> Path:
+    """Write a whole parsed version at once (datasets not named are written empty)."""
+    version = ParsedVersion(parsed_dir)
+    for name, rows in rows_by_dataset.items():
+        version[name].extend(rows)
+    return version.commit()

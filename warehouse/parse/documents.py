@@ -308,13 +308,20 @@ def pdf_table_grid(page, cells: list[tuple]) -> list[list[str]]:
     xs = _snap([c[0] for c in cells] + [c[2] for c in cells])
     ys = _snap([c[1] for c in cells] + [c[3] for c in cells])
     grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
+    own_rows: set[int] = set()  # row bands that some cell occupies alone
     for x0, top, x1, bottom in cells:
         text = page.within_bbox((x0, top, x1, bottom), relative=False, strict=False).extract_text() or ""
         text = re.sub(r"\s+", " ", text.replace("\n", "")).strip()
-        for r in range(_position(ys, top), _position(ys, bottom)):
+        first, last = _position(ys, top), _position(ys, bottom)
+        if last - first == 1:
+            own_rows.add(first)
+        for r in range(first, last):
             for c in range(_position(xs, x0), _position(xs, x1)):
                 grid[r][c] = text
-    return [row for row in grid if any(row)]
+    # A row of blank cells is a row of the table (its zeros); an empty band that only
+    # exists because two merged cells' edges are slightly misaligned is not.
+    rows = [row for r, row in enumerate(grid) if any(row) or r in own_rows]
+    return rows if any(any(row) for row in rows) else []
 
 
 def _first_title_line(text: str) -> str | None:

@@ -66,11 +66,13 @@ def table_grid(table) -> list[list[str]]:
     """The grid of one lxml <table> element: a list of rows of equal length."""
     grid: dict[tuple[int, int], str] = {}
     n_rows = 0
+    with_cells: set[int] = set()  # rows whose <tr> has cells of its own
     for r, tr in enumerate(_own_rows(table)):
         c = 0
         for cell in tr:
             if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
                 continue
+            with_cells.add(r)
             while (r, c) in grid:
                 c += 1
             text = cell_text(cell)
@@ -84,14 +86,16 @@ def table_grid(table) -> list[list[str]]:
         return []
     n_cols = max(c for _, c in grid) + 1
     rows = [[grid.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]
-    return _drop_empty_rows(rows)
+    return _drop_empty_rows(rows, with_cells)
 
 
-def _drop_empty_rows(rows: list[list[str]]) -> list[list[str]]:
-    """Rows that exist only because a rowspan overran the table's end are dropped."""
-    while rows and not any(rows[-1]):
+def _drop_empty_rows(rows: list[list[str]], with_cells: set[int]) -> list[list[str]]:
+    """Trailing rows with no text and no cells of their own (an empty <tr>, or a row that
+    exists only because a rowspan overran the table's end) are dropped. A row of blank
+    cells is kept: in a stated table it is the report's row of zeros."""
+    while rows and not any(rows[-1]) and len(rows) - 1 not in with_cells:
         rows.pop()
-    return rows
+    return rows if any(any(row) for row in rows) else []
 
 
 def html_table_grids(root) -> list[list[list[str]]]:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 
 from warehouse.facts import Fact
-from warehouse.parse.numbers import CellNumber, normalise_label, parse_cell_number
+from warehouse.parse.numbers import ZERO_MARKERS, CellNumber, normalise_label, parse_cell_number
 
 # ---------------------------------------------------------------- label rules
 # Each list is ordered most specific first; patterns run on `label_core` text.
@@ -212,10 +212,16 @@ def _unique(parts: list[str]) -> list[str]:
     return out
 
 
+_ZERO_CELLS = {normalise_label(m) for m in ZERO_MARKERS} - {""}
+
+
 def _is_number_cell(cell: str) -> bool:
+    """A cell stating a value: a number, or a zero marker ('—', '/', '无', '〇'), not blank."""
     core = normalise_label(cell)
+    if core in _ZERO_CELLS:
+        return True
     return bool(core) and parse_cell_number(cell, blank_is_zero=False) is not None and bool(
-        re.match(r"^[+\-]?\d", core) or core in ("-", "—", "/", "无", "——"))
+        re.match(r"^[+\-]?\d", core))
 
 
 def parse_table_facts(tables: list, era: str) -> list[Fact]:
@@ -276,13 +282,15 @@ def _measure_columns(row: list[str]) -> dict[str, int]:
 def request_grid_facts(grid: Grid, era: str, inherited: dict[int, str] | None
                        ) -> tuple[list[Fact], dict[int, str] | None]:
     """Rows of table 三. A table without its own header (continued on the next PDF page)
-    reuses the applicant columns of the previous one when the width matches."""
+    reuses the applicant columns of the previous one. The columns are aligned on the
+    table's right edge: the continuation often spreads its labels over more columns
+    (group cell + sub cell) than the page with the header did."""
     first_data = _first_request_row(grid, era)
     if first_data is None:
         return [], inherited
     columns = _applicant_columns(grid.rows[:first_data])
-    if not columns and inherited and max(inherited) < len(grid.rows[0]):
-        columns = inherited
+    if not columns and inherited:
+        columns = _continued_columns(grid, first_data, inherited)
     if not columns:
         return [], inherited
     label_end = min(columns)
@@ -298,17 +306,38 @@ def request_grid_facts(grid: Grid, era: str, inherited: dict[int, str] | None
             number = parse_cell_number(row[c]) if c < len(row) else None
             if number is not None:
                 facts.append(request_fact(key, applicant, number, label, grid.source(r, c)))
-    return facts, columns
+    width = len(grid.rows[0])
+    # remembered as offsets from the right edge (negative), for a continuation
+    return facts, {c - width: a for c, a in columns.items()}
+
+
+def _continued_columns(grid: Grid, first_data: int, inherited: dict[int, str]) -> dict[int, str]:
+    """The previous table's applicant columns (offsets from its right edge) placed in this
+    grid, when they fit: label cells before them, values (or blanks) in them."""
+    width = len(grid.rows[0])
+    columns = {width + offset: a for offset, a in inherited.items()}
+    if min(columns) < 1:
+        return {}
+    row = grid.rows[first_data]
+    if all(_is_number_cell(c) or not c.strip() for c in row[:min(columns)]):
+        return {}  # no label before the first applicant column
+    if any(c.strip() and not _is_number_cell(c) for c in (row[i] for i in columns)):
+        return {}
+    return columns
 
 
 def _first_request_row(grid: Grid, era: str) -> int | None:
-    """The first row whose label cells name a row of table 三 (needs three such rows)."""
+    """The first row whose label cells name a row of table 三. Three such rows are needed,
+    unless a header of applicant columns stands above them (a table cut by a page break
+    may keep only 一、本年新收 and 二、上年结转 on the first page)."""
     hits = []
     for r, row in enumerate(grid.rows):
         labels = [c for c in row if c.strip() and not _is_number_cell(c)]
         if labels and classify_request_row(_unique(labels[:3]), era) and any(_is_number_cell(c) or not c.strip() for c in row):
             hits.append(r)
-    return hits[0] if len(hits) >= 3 else None
+    if len(hits) >= 3 or (hits and _applicant_columns(grid.rows[:hits[0]])):
+        return hits[0]
+    return None
 
 
 def _applicant_columns(header_rows: list[list[str]]) -> dict[int, str]:
@@ -332,21 +361,30 @@ def _applicant_columns(header_rows: list[list[str]]) -> dict[int, str]:
 # -- table 四
 
 def review_grid_facts(grid: Grid) -> list[Fact]:
-    """Table 四: proceedings and results from the header rows, numbers from the data row
-    (15 cells, often without a row label). A transposed table (proceeding per row) works too."""
+    """Table 四: proceedings and results from the header rows, numbers from the data rows.
+
+    Layouts: one 15-cell data row under two or three header rows, with or without a row
+    label; a row per proceeding, labelled in one or more cells (行政诉讼 | 复议后起诉), with
+    the results as columns. A data row of blank cells (or '—', '无') states zeros.
+    """
     header_end = _review_header_end(grid.rows)
     if header_end is None:
         return []
     header_rows = grid.rows[:header_end]
+    body = [(r, grid.rows[r]) for r in range(header_end, len(grid.rows))]
+    labelled = [(r, row, p) for r, row in body if _is_value_row(row) and (p := _row_proceeding(row))]
+    if labelled:
+        rows = labelled
+    else:
+        # the whole table in one data row: the first row with figures, else a blank one
+        data = [(r, row) for r, row in body if _is_value_row(row)]
+        with_numbers = [(r, row) for r, row in data if any(_is_number_cell(c) for c in row)]
+        rows = [(r, row, None) for r, row in (with_numbers or data)[:1]]
     facts: list[Fact] = []
-    for r in range(header_end, len(grid.rows)):
-        row = grid.rows[r]
-        if not any(_is_number_cell(c) for c in row):
-            continue
-        row_proceeding = match_rules(label_core(" ".join(row[:1])), PROCEEDING_RULES)
-        seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
+    for r, row, row_proceeding in rows:
         for c, cell in enumerate(row):
-            if not _is_number_cell(cell) and cell.strip():
+            if cell.strip() and not _is_number_cell(cell):
                 continue
             proceeding, result = _review_column(header_rows, c)
             proceeding = row_proceeding or proceeding
@@ -357,29 +395,59 @@ def review_grid_facts(grid: Grid) -> list[Fact]:
                 seen.add((proceeding, result))
                 facts.append(review_fact(proceeding, result, number, review_label(proceeding, result),
                                          grid.source(r, c)))
-        if not row_proceeding:
-            break  # one data row carries the whole table
     return facts
 
 
+def _match_proceeding(text: str) -> str | None:
+    """The proceeding a label names; the bracketed note counts here, since it often is
+    the name itself: '行政诉讼（复议后起诉）'."""
+    return match_rules(label_core(text), PROCEEDING_RULES) or match_rules(normalise_label(text), PROCEEDING_RULES)
+
+
+def _row_proceeding(row: list[str]) -> str | None:
+    """The proceeding named by a row's label cells (all its non-number cells)."""
+    labels = _unique([c for c in row if c.strip() and not _is_number_cell(c)])
+    if not labels or any(match_rules(label_core(c), RESULT_RULES) for c in labels):
+        return None  # a header row, not a labelled data row
+    return _match_proceeding("".join(labels))
+
+
+def _is_value_row(row: list[str]) -> bool:
+    """A row that states values: number cells, or cells left blank, beside its labels."""
+    values = [c for c in row if not c.strip() or _is_number_cell(c)]
+    return len(values) >= 2 or any(_is_number_cell(c) for c in row)
+
+
 def _review_header_end(rows: list[list[str]]) -> int | None:
-    """Index of the first row after the header, when the header names 复议/诉讼 and results."""
+    """Index of the first row after the header, when the header names 复议/诉讼 and results.
+
+    The header ends at the first row with a number cell, or at a row of blank cells once
+    the header is complete (a table of blanks states zeros), or at the first row labelled
+    with a proceeding (a table with a row per proceeding)."""
     text = ""
     for r, row in enumerate(rows):
-        if any(_is_number_cell(c) for c in row):
-            core = label_core(text)
-            if "复议" in core and "诉讼" in core and "维持" in core:
-                return r
-            return None
+        core = label_core(text)
+        complete = "复议" in core and "诉讼" in core and "维持" in core
+        labelled_from_here = "维持" in core and _labelled_body(rows[r:])
+        if any(_is_number_cell(c) for c in row) or (complete and not any(c.strip() for c in row)):
+            return r if complete or labelled_from_here else None
+        if labelled_from_here and _row_proceeding(row):
+            return r  # the first row labelled with a proceeding, its cells still blank
         text += " ".join(row)
     return None
 
 
+def _labelled_body(rows: list[list[str]]) -> bool:
+    """Rows labelled 行政复议 and 诉讼 (a table with a row per proceeding)."""
+    found = {_row_proceeding(row) for row in rows}
+    return "reconsideration" in found and bool(found & {"litigation_direct", "litigation_after_reconsideration"})
+
+
 def _review_column(header_rows: list[list[str]], c: int) -> tuple[str | None, str | None]:
-    cells = [label_core(row[c]) for row in header_rows if c < len(row)]
-    proceeding = match_rules("".join(cells), PROCEEDING_RULES)
+    cells = [row[c] for row in header_rows if c < len(row)]
+    proceeding = _match_proceeding("".join(cells))
     for cell in reversed(cells):
-        result = match_rules(cell, RESULT_RULES)
+        result = match_rules(label_core(cell), RESULT_RULES)
         if result:
             return proceeding, result
     return proceeding, None
