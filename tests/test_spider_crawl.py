@@ -240,6 +240,63 @@ exit $status
     pingtan = summary["sources"]["pingtan-zfxxgknb"]
     assert pingtan["reports"] == len(expected)
     assert pingtan["declared_items"] == 20 and pingtan["warnings"], "unreached older items must be reported"
+    assert_warehouse_holds_expected_figures(archive_dir, tmp_path)
+
+
+def load_scorer_metrics() -> dict:
+    """The scorer's own map from TRUTH.tsv metrics to fact keys (shared/tools/score_corpus.py)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("score_corpus", SHARED / "tools" / "score_corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.METRICS
+
+
+def assert_warehouse_holds_expected_figures(archive_dir: Path, tmp_path: Path) -> None:
+    """Parse and build the replayed crawl: each report the column links to is in the warehouse
+    with the figures read by hand from it (TRUTH.tsv of its corpus file, disputes excepted)."""
+    import duckdb
+
+    from warehouse.build import build_warehouse
+    from warehouse.parse_archive import parse_archive
+
+    parse_archive(archive_dir, tmp_path / "parsed")
+    db = tmp_path / "warehouse.duckdb"
+    build_warehouse(tmp_path / "parsed", db)
+    metrics = load_scorer_metrics()
+    with open(SHARED / "corpus" / "TRUTH.tsv", encoding="utf-8") as fh:
+        truth = list(csv.DictReader(fh, delimiter="\t"))
+    with open(Path(__file__).parent / "corpus_disputes.tsv", encoding="utf-8") as fh:
+        disputed = {(r["file"], r["metric"]) for r in csv.DictReader(fh, delimiter="\t")}
+    with open(PINGTAN / "EXPECTED.tsv", encoding="utf-8", newline="") as fh:
+        expected = list(csv.DictReader(fh, delimiter="\t"))
+    checked = 0
+    with duckdb.connect(str(db), read_only=True) as con:
+        for report in expected:
+            found = con.execute("""select r.report_id, r.report_year, r.era from dim_report r
+                                   join stg_report_sources s using (report_id) where s.url = ?""",
+                                [report["url"]]).fetchall()
+            assert len(found) == 1, (report["url"], found)
+            report_id, year, era = found[0]
+            assert year == int(report["report_year"])
+            facts = {}
+            for table, a, b, value in con.execute(
+                    """select 'requests', row, applicant, value from fct_requests where report_id = $1
+                       union all select 'reviews', proceeding, result, value from fct_reviews where report_id = $1
+                       union all select 'proactive', item_type, measure, value from fct_proactive_disclosure
+                       where report_id = $1""", [report_id]).fetchall():
+                facts[(table, a, b)] = value
+            for row in truth:
+                if row["file"] != report["corpus_file"] or (row["file"], row["metric"]) in disputed:
+                    continue
+                if row["metric"] == "era":
+                    assert era == row["value"], (report["url"], era)
+                elif row["metric"] in metrics:
+                    got = next((facts[k] for k in metrics[row["metric"]] if k in facts), None)
+                    assert got == float(row["value"]), (report["corpus_file"], row["metric"], got, row["value"])
+                    checked += 1
+    assert checked >= 40
 
 
 def test_killed_crawl_leaves_no_manifest(tmp_path, local_site):
