@@ -64,10 +64,10 @@ def remove_stale_builds(db_path: Path) -> None:
 
 
 def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path = SQL_DIR,
-                    only: list[str] | None = None) -> dict[str, dict]:
+                    only: list[str] | None = None, progress=None) -> dict[str, dict]:
     """Build every model (or `only` these and what they need) into a new DuckDB file at db_path.
 
-    Returns {model: {"rows": n, "seconds": t}}.
+    Returns {model: {"rows": n, "seconds": t}}; `progress(model, done, total)` is called after each model.
     """
     import duckdb
 
@@ -97,6 +97,8 @@ def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path =
             rows = con.execute(f"select count(*) from {name}").fetchone()[0]
             stats[name] = {"rows": rows, "seconds": round(time.perf_counter() - start, 3),
                            "materialization": model.materialization}
+            if progress:
+                progress(name, len(stats), len(order))
         con.execute("checkpoint")
     except Exception:
         con.close()

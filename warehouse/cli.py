@@ -46,11 +46,31 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(description: str):
+    """A rich progress bar and a callback `update(done, total)` for it."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   TextColumn("{task.fields[current]}"), transient=False)
+    task = bar.add_task(description, total=None, current="")
+
+    def update(done: int, total: int, current: str = "") -> None:
+        bar.update(task, completed=done, total=total, current=current)
+
+    return bar, update
+
+
 def cmd_parse_archive(args: argparse.Namespace) -> int:
     from warehouse.parse_archive import parse_archive
 
     paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
-    print(json.dumps(parse_archive(paths.archive, paths.parsed, args.registry).as_dict(), ensure_ascii=False))
+    bar, update = progress_bar("parsing documents")
+    with bar:
+        summary = parse_archive(paths.archive, paths.parsed, args.registry, progress=update)
+    print_rows(["documents", "parsed now", "reports", "facts", "failed checks", "quarantined"],
+               [(summary.documents, summary.parsed_now, summary.reports, summary.facts, summary.failed_checks,
+                 ", ".join(f"{k} {v}" for k, v in summary.quarantined.items()) or "none")],
+               title=f"parse: {paths.parsed}")
     return 0
 
 
@@ -58,7 +78,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     from warehouse.build import build_warehouse
 
     paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
-    stats = build_warehouse(paths.parsed, paths.database)
+    bar, update = progress_bar("building models")
+    with bar:
+        stats = build_warehouse(paths.parsed, paths.database, progress=lambda m, d, t: update(d, t, m))
     print_rows(["model", "kind", "rows", "seconds"],
                [(m, s["materialization"], s["rows"], s["seconds"]) for m, s in stats.items()])
     print(f"database: {paths.database}")

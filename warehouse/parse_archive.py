@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from warehouse import PARSER_VERSION
+from warehouse import parser_fingerprint
 from warehouse.agencies import AgencyRegistry
 from warehouse.archive import RawArchive
 from warehouse.facts import TABLE_DIMENSIONS
@@ -89,10 +90,17 @@ def fact_row(report_id: str, year: int, era: str, fact: dict) -> dict:
 
 def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path: str | Path | None = None,
                   progress=None) -> ParseSummary:
-    """Parse every archived report (one pass, rows streamed to Parquet in batches)."""
+    """Parse every archived report (one pass, rows streamed to Parquet in batches).
+
+    `progress(done, total)` is called after each document.
+    """
     archive = RawArchive(archive_dir)
     parsed_dir = Path(parsed_dir)
-    cache_dir = parsed_dir / "_cache" / PARSER_VERSION
+    version = parser_fingerprint()
+    cache_dir = parsed_dir / "_cache" / version
+    for stale in (parsed_dir / "_cache").glob("*"):   # results of other parser versions are never used
+        if stale.name != version:
+            shutil.rmtree(stale, ignore_errors=True)
     registry = AgencyRegistry.from_yaml(registry_path)
     summary = ParseSummary()
     out = ParsedVersion(parsed_dir)
@@ -132,7 +140,7 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
             "report_year": year, "era": doc["era"], "title": title,
             "published_date": doc.get("published_date"), "url": fetch["url"],
             "content_sha256": fetch["sha256"], "input_kind": doc.get("input_kind"),
-            "parser_version": PARSER_VERSION, "fetched_at": fetch["fetched_at"],
+            "parser_version": version, "fetched_at": fetch["fetched_at"],
             "source_id": fetch["source_id"],
             "is_correction": bool(_CORRECTION.search(f"{title or ''} {fetch['link_title'] or ''}")),
             "fact_count": len(doc["facts"]), "notes": notes or None,
@@ -144,14 +152,15 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
         summary.reports += 1
         summary.facts += len(doc["facts"])
 
-    for fetch in latest_fetches(archive):
+    fetches = latest_fetches(archive)
+    for done, fetch in enumerate(fetches, start=1):
         doc, fresh = parse_cached(archive, cache_dir, fetch)
         summary.parsed_now += fresh
         if fetch["sha256"] not in seen_sha:
             seen_sha.add(fetch["sha256"])
             summary.documents += 1
         if progress:
-            progress(fetch)
+            progress(done, len(fetches))
         if doc.get("status") in ("unsupported", "failed"):
             skip(fetch, doc["status"], "; ".join(doc.get("notes") or []))
         elif not doc.get("era"):
