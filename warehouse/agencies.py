@@ -11,8 +11,12 @@ import yaml
 
 from warehouse.parse.numbers import normalise_label
 
-# Parts of a printed name that vary without changing the body.
-_NAME_NOISE = re.compile(r"[（(].*?[)）]|办公室$")
+# Parts of a printed name that vary without changing the body (a bracketed note).
+_NAME_NOISE = re.compile(r"[（(].*?[)）]")
+_NATIONAL = re.compile(r"^(国务院|国家|中华人民共和国|中国)")
+_ZONE = re.compile(r"(开发区|高新区|实验区|试验区|示范区|保税区|园区|管委会|管理委员会)$")
+_TOWNSHIP = re.compile(r"(乡|镇|街道)(人民政府|办事处|党政办公室)?$")
+_GOVERNMENT = re.compile(r"人民政府$")
 
 
 def normalise_agency_name(name: str) -> str:
@@ -79,7 +83,9 @@ class AgencyRegistry:
         return agency_id
 
     def rows(self, latest_names: dict[str, str]) -> list[dict]:
-        """Rows of the agencies dataset; `latest_names` gives each id's most recent printed name."""
+        """Rows of the agencies dataset; `latest_names` gives each id's most recent printed name.
+        Bodies not in the registry get level and region inferred from their name."""
+        infer_from_names([a for a in self.agencies.values() if not a.in_registry])
         return [{
             "agency_id": a.agency_id, "agency_name": latest_names.get(a.agency_id, a.names[-1] if a.names else None),
             "names": a.names, "level": a.level, "region_code": a.region_code, "province": a.province,
@@ -90,3 +96,37 @@ class AgencyRegistry:
 
 def _str_or_none(value) -> str | None:
     return None if value is None else str(value)
+
+
+def level_from_name(name: str, region: dict) -> str | None:
+    """national, provincial, prefecture, county, township, zone or department, from the printed name."""
+    if _NATIONAL.match(name) and not region.get("province"):
+        return "national"
+    if _ZONE.search(name):
+        return "zone"
+    if _TOWNSHIP.search(name):
+        return "township"
+    if _GOVERNMENT.search(name):
+        if region.get("county"):
+            return "county"
+        if region.get("city"):
+            return "prefecture"
+        return "provincial" if region.get("province") else None
+    return "department"
+
+
+def infer_from_names(agencies: list[Agency]) -> None:
+    """Fill province / city / county / GB/T 2260 code (cpca's code table) and level from the name."""
+    if not agencies:
+        return
+    import cpca  # ships the administrative-division code table; loaded only when needed
+
+    names = [normalise_agency_name(a.names[-1]) for a in agencies]
+    table = cpca.transform(names)
+    for agency, name, (_, row) in zip(agencies, names, table.iterrows()):
+        region = {key: (None if value != value else value)  # NaN -> None
+                  for key, value in (("province", row["省"]), ("city", row["市"]), ("county", row["区"]),
+                                     ("region_code", row["adcode"]))}
+        agency.province, agency.city, agency.county = region["province"], region["city"], region["county"]
+        agency.region_code = str(region["region_code"]) if region["region_code"] else None
+        agency.level = agency.level or level_from_name(name, region)
