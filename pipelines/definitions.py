@@ -39,6 +39,8 @@ class DisclosureSettings(ConfigurableResource):
     base_url: str = ""
     # Real sites are crawled only when this is on (or DISCLOSURE_LIVE_CRAWL=1).
     live_crawl: bool = False
+    # A source whose reachable reports fall by more than this share since the last crawl fails a check.
+    max_report_drop_share: float = 0.5
 
     @property
     def paths(self) -> DataPaths:
@@ -61,9 +63,12 @@ def _remote_sources(sources_path: str, base_url: str) -> list[str]:
     return sorted(set(remote))
 
 
-@asset(group_name="acquire", check_specs=[AssetCheckSpec("every_source_yields_reports", asset="raw_archive")],
+@asset(group_name="acquire",
+       check_specs=[AssetCheckSpec("every_source_yields_reports", asset="raw_archive"),
+                    AssetCheckSpec("reports_per_source_not_falling", asset="raw_archive")],
        description="Crawl the sources registry; every response body kept content-addressed with a manifest row.")
 def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
+    from spiders.health import previous_summary, sources_that_dropped
     from spiders.launch import run_crawl
 
     paths = settings.paths
@@ -71,8 +76,9 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
     if remote and not settings.live_crawl_allowed():
         context.log.warning(f"live crawling is off; not crawling {remote} (set DISCLOSURE_LIVE_CRAWL=1)")
         yield MaterializeResult(metadata={"skipped": "live crawling off", "sources": remote})
-        yield AssetCheckResult(check_name="every_source_yields_reports", passed=True,
-                               severity=AssetCheckSeverity.WARN, metadata={"skipped": "live crawling off"})
+        for check in ("every_source_yields_reports", "reports_per_source_not_falling"):
+            yield AssetCheckResult(check_name=check, passed=True, severity=AssetCheckSeverity.WARN,
+                                   metadata={"skipped": "live crawling off"})
         return
     run_id = f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     summary = run_crawl(Path(settings.sources_path), paths.archive, run_id,
@@ -85,6 +91,11 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
     })
     yield AssetCheckResult(check_name="every_source_yields_reports", passed=bool(per_source) and not empty,
                            metadata={"sources_without_reports": ", ".join(empty) or "none"})
+    dropped = sources_that_dropped(previous_summary(paths.archive, run_id), summary,
+                                   settings.max_report_drop_share)
+    yield AssetCheckResult(check_name="reports_per_source_not_falling", passed=not dropped, metadata={
+        "max_drop_share": settings.max_report_drop_share,
+        "dropped": ", ".join(f"{s}: {a} -> {b}" for s, (a, b) in dropped.items()) or "none"})
 
 
 @asset(group_name="parse", deps=[raw_archive],
