@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
 
-.PHONY: install demo test ui bench clean
+.PHONY: install demo test ui bench bench-quick clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ test: install
 
 ui: install
 	$(BIN)/disclosure ui --port $(UI_PORT)
+
+# Benchmarks (not tests, never a CI gate): full ~15 min incl. a 100 000-report build; quick < 2 min.
+bench: install
+	$(BIN)/python -m benchmarks.run --out benchmarks/results.md
+
+bench-quick: install
+	$(BIN)/python -m benchmarks.run --quick --out benchmarks/results-quick.md
 
 clean:
 	rm -rf $(VENV) $(DAGSTER_HOME) data

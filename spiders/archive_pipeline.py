@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapy import signals
+from scrapy.exceptions import IgnoreRequest
 
 from spiders.report_spider import manifest_row
 from warehouse.archive import RawArchive
@@ -24,6 +25,10 @@ from warehouse.archive import RawArchive
 
 def summary_path(archive_dir: str | Path, run_id: str) -> Path:
     return Path(archive_dir) / "manifest" / f"crawl-{run_id}.summary.json"
+
+
+def _is_depth_cut(row: dict) -> bool:
+    return (row["error"] or "").startswith("DepthLimit")
 
 
 def _is_error(row: dict) -> bool:
@@ -38,7 +43,9 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         counts = per_source.setdefault(row["source_id"] or "?", Counter())
         if row["status"] is not None:
             counts["pages_fetched"] += 1
-        if _is_error(row):
+        if _is_depth_cut(row):   # a link not followed by policy, not a failed fetch
+            counts["depth_limited"] += 1
+        elif _is_error(row):
             counts["errors"] += 1
         elif row["kind"] in ("report", "attachment", "listing"):
             counts[row["kind"] + "s"] += 1
@@ -48,7 +55,8 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
     for source_id, counts in per_source.items():
         source = spider.sources.get(source_id)
         reach = spider.reach.get(source_id)
-        entry = {key: counts[key] for key in ("pages_fetched", "listings", "reports", "attachments", "errors", "robots_forbidden")}
+        entry = {key: counts[key] for key in ("pages_fetched", "listings", "reports", "attachments", "errors",
+                                              "robots_forbidden", "depth_limited")}
         entry["name"] = source.name if source else None
         entry["report_links_found"] = len(reach.report_links) if reach else 0
         entry["declared_items"] = reach.declared_items if reach else None
@@ -59,6 +67,9 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
                 f"the column declares {reach.declared_items} items but only {len(reach.report_links)} "
                 "report links were reachable (older items are probably loaded by script)"
             )
+        if counts["depth_limited"]:
+            warnings.append(f"{counts['depth_limited']} links not followed beyond DEPTH_LIMIT "
+                            "(a pagination trap, or a column deeper than the limit)")
         entry["warnings"] = warnings
         # Reports archived by earlier runs still count: a quiet night is not an empty source.
         entry["status"] = "ok" if counts["reports"] or entry["already_archived"] else "no_reports"
@@ -66,7 +77,7 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
     totals = Counter()
     for entry in sources.values():
         totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors",
-                                             "already_archived")})
+                                             "already_archived", "depth_limited")})
     return {"totals": dict(totals), "sources": sources}
 
 
@@ -87,6 +98,8 @@ class ArchivePipeline:
             raise ValueError("ArchivePipeline needs the ARCHIVE_DIR and CRAWL_RUN_ID settings")
         pipeline = cls(crawler, archive_dir, run_id)
         crawler.signals.connect(pipeline.record_robots_txt, signal=signals.response_received)
+        crawler.signals.connect(pipeline.check_redirect, signal=signals.request_scheduled)
+        crawler.signals.connect(pipeline.record_dropped_redirect, signal=signals.request_dropped)
         crawler.signals.connect(pipeline.write_run, signal=signals.spider_closed)
         return pipeline
 
@@ -106,6 +119,23 @@ class ArchivePipeline:
             source = spider.source_for_url(request.url)
             self._keep(manifest_row(request, response, run_id=self.run_id, kind="robots",
                                     source_id=source.id if source else None))
+
+    def check_redirect(self, request, spider):
+        """A redirect off the source's allow-list is refused, and leaves a row (the request
+        it came from would otherwise vanish: no callback, no errback)."""
+        refused = spider.refuse_redirect(request) if hasattr(spider, "refuse_redirect") else None
+        if refused:
+            self._keep(manifest_row(request, None, run_id=self.run_id, error=refused))
+            raise IgnoreRequest(refused)  # the engine drops a request a request_scheduled handler refuses
+
+    def record_dropped_redirect(self, request, spider):
+        """The dupefilter drops a redirect to a URL already requested (a redirect loop, or
+        several URLs redirecting to one page) without an errback: keep the row of the URL
+        that was asked for. Plain duplicate links are not recorded (the first one has its row)."""
+        if request.meta.get("redirect_urls"):
+            self._keep(manifest_row(request, None, run_id=self.run_id,
+                                    error=f"IgnoreRequest: redirected to {request.url}, which was already "
+                                          "requested (a redirect loop, or a duplicate)"))
 
     def write_run(self, spider, reason: str):
         manifest = self.archive.write_manifest(self.rows, self.run_id)

@@ -10,7 +10,9 @@ What is followed, by the kind of page (kinds as in the manifest):
     listing    → report pages, pagination pages, report columns, attachments titled as reports
     report     → attachments, other report pages it links to (Hanweb year switches)
     attachment → nothing
-Only links inside the source's allowed_domains are followed; DEPTH_LIMIT bounds the rest.
+Only links inside the source's allowed_domains are followed; DEPTH_LIMIT bounds the rest
+(a link beyond it is not requested but leaves a manifest row, error "DepthLimit: …", where
+Scrapy's DepthMiddleware would drop it without a trace).
 """
 from __future__ import annotations
 
@@ -89,6 +91,7 @@ class ReportSpider(scrapy.Spider):
         # OffsiteMiddleware as a safety net; each source's own list is applied in _follow
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
         self.reach: dict[str, ColumnReach] = {source_id: ColumnReach() for source_id in self.sources}
+        self.depth_cut: set[str] = set()  # links recorded as beyond DEPTH_LIMIT
 
     def source_for_url(self, url: str) -> Source | None:
         return next((s for s in self.sources.values() if host_allowed(url, s.allowed_domains)), None)
@@ -131,6 +134,8 @@ class ReportSpider(scrapy.Spider):
         return FormRequest(api.url, formdata=form, callback=self.parse_api, errback=self.on_failure, meta=meta)
 
     def _follow(self, response: Response, source: Source, links: Iterable[Link | str], kind: str):
+        depth = response.meta.get("depth", 0) + 1
+        depth_limit = self.settings.getint("DEPTH_LIMIT") if getattr(self, "settings", None) else 0
         for link in links:
             url, title = (link.url, link.title) if isinstance(link, Link) else (link, None)
             if not host_allowed(url, source.allowed_domains):
@@ -138,7 +143,16 @@ class ReportSpider(scrapy.Spider):
             if kind in ("report", "attachment") and url in self.known_urls:
                 self.reach[source.id].already_archived.add(url)
                 continue
-            yield self._request(url, source, kind, link_title=title, referer=response.url)
+            request = self._request(url, source, kind, link_title=title, referer=response.url)
+            if depth_limit and depth > depth_limit:
+                # endless pagination and link mazes end here: record the cut instead of
+                # letting DepthMiddleware drop the request silently
+                if url not in self.depth_cut:
+                    self.depth_cut.add(url)
+                    yield manifest_row(request, None, run_id=self.run_id,
+                                       error=f"DepthLimit: not followed, depth {depth} > DEPTH_LIMIT {depth_limit}")
+                continue
+            yield request
 
     # --- callbacks --------------------------------------------------------------
 
@@ -185,8 +199,29 @@ class ReportSpider(scrapy.Spider):
         """Timeouts, refused connections, the size cap, robots.txt: a row without a body."""
         request = failure.request
         response = getattr(failure.value, "response", None)
-        error = f"{type(failure.value).__name__}: {failure.value}"
-        yield manifest_row(request, response, run_id=self.run_id, error=error)
+        yield manifest_row(request, response, run_id=self.run_id, error=self._describe(failure.value, request))
+
+    def _describe(self, exc: BaseException, request: Request) -> str:
+        """The error for the manifest. Some of Scrapy's errors carry no message (a body
+        that outgrows DOWNLOAD_MAXSIZE while streaming ends in a bare DownloadCancelledError):
+        the row must still say why."""
+        name, message = type(exc).__name__, str(exc)
+        if not message:
+            message = ((type(exc).__doc__ or "").strip().splitlines() or ["no message"])[0]
+            if name == "DownloadCancelledError":
+                maxsize = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
+                message += f" (the body grew beyond DOWNLOAD_MAXSIZE {maxsize} B, or the download was stopped)"
+        return f"{name}: {message}"
+
+    def refuse_redirect(self, request: Request) -> str | None:
+        """Why a redirect must not be followed (None: follow it). OffsiteMiddleware drops
+        an off-site redirect at scheduling without calling any errback, and it only knows
+        the union of all sources' domains: each source's own allow-list is applied here."""
+        redirects = request.meta.get("redirect_urls")
+        source = self.sources.get(request.meta.get("source_id"))
+        if not redirects or source is None or host_allowed(request.url, source.allowed_domains):
+            return None
+        return f"IgnoreRequest: redirected off the allow-list (offsite) to {request.url}"
 
     @staticmethod
     def _is_html(response: Response) -> bool:

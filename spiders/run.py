@@ -3,7 +3,7 @@ cannot restart, so Dagster never runs a crawl in its own process):
 
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
-        [--include-disabled] [--user-agent UA] [--refetch]
+        [--include-disabled] [--user-agent UA] [--refetch] [--max-size BYTES] [--download-timeout SECONDS]
 
 Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
 a one-line summary. Exit status: 0 when the crawl ran (sources without reports are
@@ -32,7 +32,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--user-agent", help="overrides DISCLOSURE_USER_AGENT and the default")
     ap.add_argument("--refetch", action="store_true",
                     help="fetch report pages and attachments again even when the archive holds them")
-    return ap.parse_args(argv)
+    # Overrides of the profile, for tests of the size cap and of timeouts (and for a site
+    # known to publish larger attachments than the profile allows).
+    ap.add_argument("--max-size", type=int, metavar="BYTES",
+                    help="DOWNLOAD_MAXSIZE: responses larger than this (also once decompressed) are dropped and recorded")
+    ap.add_argument("--download-timeout", type=float, metavar="SECONDS", help="DOWNLOAD_TIMEOUT")
+    args = ap.parse_args(argv)
+    if args.max_size is not None and args.max_size <= 0:
+        ap.error("--max-size must be a positive number of bytes")
+    if args.download_timeout is not None and args.download_timeout <= 0:
+        ap.error("--download-timeout must be positive")
+    return args
 
 
 def one_line(summary: dict) -> str:
@@ -68,8 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
     archive = RawArchive(args.archive)
     known_urls = set() if args.refetch else archive.archived_urls()
+    overrides = {}
+    if args.max_size is not None:
+        overrides["DOWNLOAD_MAXSIZE"] = args.max_size
+        overrides["DOWNLOAD_WARNSIZE"] = min(args.max_size, crawl_settings(args.profile)["DOWNLOAD_WARNSIZE"])
+    if args.download_timeout is not None:
+        overrides["DOWNLOAD_TIMEOUT"] = args.download_timeout
     settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id,
-                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"))
+                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"), **overrides)
     process = CrawlerProcess(settings)
     summary_file = summary_path(args.archive, args.run_id)
     summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one

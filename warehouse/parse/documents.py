@@ -7,6 +7,7 @@ year) see the tables too.
 """
 from __future__ import annotations
 
+import codecs
 import io
 import re
 import shutil
@@ -56,6 +57,10 @@ def detect_kind(data: bytes, filename: str = "", content_type: str | None = None
         return "docx"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
+    # Markup at the very start is HTML whatever the name says: soft-404 pages answered
+    # under a .pdf URL, Word "save as web page" files named .doc.
+    if _LEADING_HTML.match(data[:1024]):
+        return "html"
     hint = f"{filename} {content_type or ''}".lower()
     for kind, marks in (("pdf", (".pdf", "application/pdf")),
                         ("docx", (".docx", "wordprocessingml")),
@@ -69,12 +74,21 @@ def detect_kind(data: bytes, filename: str = "", content_type: str | None = None
     return "text"
 
 
+_LEADING_HTML = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.I | re.S)
+
+
 def load_document(data: bytes, filename: str = "", content_type: str | None = None) -> Document:
     if not data or not data.strip():
         raise UnsupportedDocument("empty document")
     kind = detect_kind(data, filename, content_type)
-    loader = {"html": load_html, "pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind]
-    return loader(data)
+    try:
+        if kind == "html":
+            return load_html(data, content_type)
+        return {"pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind](data)
+    except UnsupportedDocument:
+        raise
+    except Exception as exc:  # a reader library choking on hostile input is an unreadable document, not a crash
+        raise UnsupportedDocument(f"{kind} cannot be read: {type(exc).__name__}: {exc}") from exc
 
 
 # ---------------------------------------------------------------- text decoding
@@ -89,19 +103,40 @@ def decode_bytes(data: bytes, declared: str | None = None) -> str:
     Declarations are verified by decoding strictly: pages declared GB2312 are often
     UTF-8, and UTF-8 pages are sometimes really GBK.
     """
+    return decode_text(data, declared)[0]
+
+
+def decode_text(data: bytes, declared: str | None = None) -> tuple[str, str]:
+    """decode_bytes, also answering the encoding that was used."""
     for bom, encoding in _BOMS:
         if data.startswith(bom):
-            return data[len(bom):].decode(encoding, errors="replace")
+            return data[len(bom):].decode(encoding, errors="replace"), encoding
     candidates = ["utf-8"]
     if declared:
         candidates.append(_widen(declared))
     candidates.append("gb18030")
     for encoding in candidates:
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except (UnicodeDecodeError, LookupError):
             continue
     return _guess_decode(data)
+
+
+def _codec_name(encoding: str | None) -> str | None:
+    try:
+        return codecs.lookup(_widen(encoding)).name if encoding else None
+    except LookupError:
+        return encoding.lower()
+
+
+def charset_note(declared: str | None, used: str) -> str | None:
+    """Why the text may be odd: the page's charset declaration is missing or wrong."""
+    if not declared:
+        return None if _codec_name(used) == "utf-8" else f"no charset declared; decoded as {used}"
+    if _codec_name(declared) != _codec_name(used):
+        return f"charset declared {declared}, decoded as {used}"
+    return None
 
 
 def _widen(encoding: str) -> str:
@@ -110,13 +145,13 @@ def _widen(encoding: str) -> str:
     return "gb18030" if encoding in ("gb2312", "gbk", "gb_2312-80", "x-gbk", "cp936") else encoding
 
 
-def _guess_decode(data: bytes) -> str:
+def _guess_decode(data: bytes) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data).best()
     if best is not None:
-        return str(best)
-    return data.decode("utf-8", errors="replace")
+        return str(best), best.encoding
+    return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
 
 
 def _looks_binary(text: str) -> bool:
@@ -134,23 +169,47 @@ _META_TAGS = ("ArticleTitle", "PubDate", "ContentSource", "SiteName", "ColumnNam
               "Description", "Author", "Url")
 
 
-def load_html(data: bytes) -> Document:
+# Not allowed in an HTML/XML tree: lxml refuses a string holding NUL, and drops or cuts at others.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+_SCRIPTS = re.compile(r"<(script|style)\b.*?</\1\s*>", re.I | re.S)
+
+
+def load_html(data: bytes, content_type: str | None = None) -> Document:
     from lxml import html as lxml_html
 
-    m = _DECLARED_CHARSET.search(data[:4096])
-    markup = decode_bytes(data, m.group(1).decode("ascii") if m else None)
+    m = _DECLARED_CHARSET.search(data[:4096]) or _DECLARED_CHARSET.search((content_type or "").encode("latin-1", "replace"))
+    declared = m.group(1).decode("ascii") if m else None
+    markup, used = decode_text(data, declared)
     if _looks_binary(markup):
         raise UnsupportedDocument("HTML input is not readable text")
+    notes = [note for note in [charset_note(declared, used)] if note]
+    markup, removed = _CONTROL_CHARS.subn("", markup)
+    if removed:
+        notes.append(f"{removed} NUL/control characters removed from the HTML")
+    notes += _truncation_notes(markup)
     markup = re.sub(r"^\s*<\?xml[^>]*\?>", "", markup)
-    root = lxml_html.fromstring(markup)
+    root = lxml_html.fromstring(markup or "<html></html>")
     for bad in root.xpath("//script|//style|//noscript|//template"):
         _drop_keep_tail(bad)
     tables: list[Table] = []
-    text = _html_visible_text(root, tables)
-    doc = Document(kind="html", text=text, tables=tables)
+    text = _html_visible_text(root, tables, notes)
+    doc = Document(kind="html", text=text, tables=tables, notes=notes)
     doc.meta = _html_meta(root, text)
     doc.title = _html_title(root, doc.meta)
     return doc
+
+
+def _truncation_notes(markup: str) -> list[str]:
+    """A page cut short (a transfer or an editor that stopped mid-table) still parses:
+    say that its end is missing, since its last figures are."""
+    notes = []
+    if re.search(r"<html[\s>]", markup[:4096], re.I) and not re.search(r"</html\s*>", markup, re.I):
+        notes.append("HTML ends before </html>: the page may be truncated")
+    outside_scripts = _SCRIPTS.sub("", markup)
+    unclosed = len(re.findall(r"<table[\s>]", outside_scripts, re.I)) - len(re.findall(r"</table\s*>", outside_scripts, re.I))
+    if unclosed > 0:
+        notes.append(f"{unclosed} <table> tag(s) not closed: the table may be cut or malformed")
+    return notes
 
 
 def _drop_keep_tail(node) -> None:
@@ -161,24 +220,34 @@ _BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6
            "article", "header", "footer", "tr", "dl", "dt", "dd", "blockquote", "pre", "hr", "title"}
 
 
-def _html_visible_text(root, tables: list[Table]) -> str:
+def _html_visible_text(root, tables: list[Table], notes: list[str] | None = None) -> str:
     """Walk the tree: block elements start lines; each table becomes its rows as lines."""
     parts: list[str] = []
+    notes = notes if notes is not None else []
+
+    def grid_of(table) -> list[list[str]]:
+        span_notes: list[str] = []
+        grid = table_grid(table, span_notes)
+        if span_notes:
+            notes.append(f"table {len(tables) + 1}: " + "; ".join(dict.fromkeys(span_notes)))
+        return grid
 
     def walk(node) -> None:
         tag = node.tag if isinstance(node.tag, str) else ""
         if tag == "table":
-            grid = table_grid(node)
+            nested = [inner for inner in node.iter("table") if inner is not node]
+            grid = grid_of(node)
             if grid:
                 table = Table(index=len(tables) + 1, rows=grid)
                 tables.append(table)
                 parts.append("\n" + table.as_text() + "\n")
+            if nested:  # their text is in no cell of this table: say so
+                notes.append(f"table {len(tables)}: {len(nested)} nested table(s) in its cells, read as separate tables")
             # nested tables are registered by their own walk
-            for inner in node.iter("table"):
-                if inner is not node:
-                    grid = table_grid(inner)
-                    if grid:
-                        tables.append(Table(index=len(tables) + 1, rows=grid))
+            for inner in nested:
+                grid = grid_of(inner)
+                if grid:
+                    tables.append(Table(index=len(tables) + 1, rows=grid))
             if node.tail:
                 parts.append(node.tail)
             return
@@ -264,7 +333,7 @@ def load_pdf(data: bytes) -> Document:
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for broken/encrypted files
-        raise UnsupportedDocument(f"PDF cannot be read: {type(exc).__name__}: {exc}") from exc
+        raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
     texts, tables = [], []
     try:
         for number, page in enumerate(pdf.pages, start=1):
@@ -274,7 +343,7 @@ def load_pdf(data: bytes) -> Document:
                 if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
                     tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
     except Exception as exc:
-        raise UnsupportedDocument(f"PDF cannot be read: {type(exc).__name__}: {exc}") from exc
+        raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
     finally:
         pdf.close()
     text = strip_page_markers("\n".join(texts))
@@ -285,6 +354,16 @@ def load_pdf(data: bytes) -> Document:
     doc.title = _first_title_line(text)
     doc.meta = fields_from_text(text)
     return doc
+
+
+def _describe_pdf_error(exc: Exception) -> str:
+    """pdfplumber wraps pdfminer's errors, some of which have no message (an encrypted
+    file raises PdfminerException(PDFPasswordIncorrect())): name the wrapped error."""
+    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
+    name = type(inner).__name__ if inner is not None else type(exc).__name__
+    if "Password" in name or "Encrypt" in name:
+        return f"the PDF is encrypted and needs a password ({name})"
+    return f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}: {name}"
 
 
 def _snap(values: list[float], tolerance: float = 2.0) -> list[float]:

@@ -3,7 +3,8 @@
 A spanned cell repeats its text in every grid position it covers, so a group
 label (rowspan 20) is present on each of its rows and a header that spans
 three columns sits above each of them. Nested tables are read as their own
-tables; their text is not folded into the outer cell.
+tables; their text is not folded into the outer cell (unless the nested table is a
+single cell, a mere frame around the text).
 """
 from __future__ import annotations
 
@@ -27,7 +28,9 @@ def cell_text(cell) -> str:
 
 def _collect_text(node, parts: list[str], top) -> None:
     tag = node.tag if isinstance(node.tag, str) else ""
-    if tag in ("script", "style") or (tag == "table" and node is not top):
+    # a nested table is its own table, except a one-cell table: that is a frame around the
+    # cell's text (editor markup), and its text is what the cell shows
+    if tag in ("script", "style") or (tag == "table" and node is not top and not _is_frame(node)):
         if node.tail and node is not top:
             parts.append(node.tail)
         return
@@ -43,11 +46,24 @@ def _collect_text(node, parts: list[str], top) -> None:
         parts.append(node.tail)
 
 
-def _span(cell, name: str) -> int:
+def _is_frame(table) -> bool:
+    cells = 0
+    for _ in table.iter("td", "th"):
+        cells += 1
+        if cells > 1:
+            return False
+    return True
+
+
+def _span(cell, name: str, notes: list[str] | None = None) -> int:
     raw = (cell.get(name) or "1").strip()
     m = re.match(r"\d+", raw)
     value = int(m.group()) if m else 1
-    return max(1, min(value, MAX_SPAN))
+    span = max(1, min(value, MAX_SPAN))
+    if notes is not None and (not m or m.group() != raw or span != value):
+        # a malformed span shifts the cells after it: say so, the figures may be misread
+        notes.append(f'{name}="{raw[:20]}" read as {span}')
+    return span
 
 
 def _own_rows(table) -> list:
@@ -62,8 +78,9 @@ def _nearest_table(node):
     return parent
 
 
-def table_grid(table) -> list[list[str]]:
-    """The grid of one lxml <table> element: a list of rows of equal length."""
+def table_grid(table, notes: list[str] | None = None) -> list[list[str]]:
+    """The grid of one lxml <table> element: a list of rows of equal length.
+    Malformed row/col spans are reported in `notes` when a list is given."""
     grid: dict[tuple[int, int], str] = {}
     n_rows = 0
     with_cells: set[int] = set()  # rows whose <tr> has cells of its own
@@ -76,7 +93,7 @@ def table_grid(table) -> list[list[str]]:
             while (r, c) in grid:
                 c += 1
             text = cell_text(cell)
-            rowspan, colspan = _span(cell, "rowspan"), _span(cell, "colspan")
+            rowspan, colspan = _span(cell, "rowspan", notes), _span(cell, "colspan", notes)
             for dr in range(rowspan):
                 for dc in range(colspan):
                     grid.setdefault((r + dr, c + dc), text)
