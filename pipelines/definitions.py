@@ -107,6 +107,7 @@ def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings)
     summary = parse_archive(paths.archive, paths.parsed, settings.registry_path)
     context.log.info(f"parse: {summary.as_dict()}")
     return MaterializeResult(metadata={
+        "unchanged": summary.unchanged,
         "documents": summary.documents, "parsed_now": summary.parsed_now, "reports": summary.reports,
         "facts": summary.facts, "failed_checks": summary.failed_checks,
         "quarantined": MetadataValue.json(summary.quarantined), "path": str(paths.parsed),
@@ -144,7 +145,7 @@ def warehouse_models(context: AssetExecutionContext, settings: DisclosureSetting
     with duckdb.connect(str(paths.database), read_only=True) as con:
         for name, s in stats.items():
             metadata = {"rows": s["rows"], "seconds": s["seconds"], "materialization": s["materialization"],
-                        "database": str(paths.database)}
+                        "unchanged": s["unchanged"], "database": str(paths.database)}
             if name.startswith(("mart_", "dim_")):
                 metadata["preview"] = MetadataValue.md(markdown_preview(con, name))
             yield MaterializeResult(asset_key=AssetKey(name), metadata=metadata)

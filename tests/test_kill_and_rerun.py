@@ -67,7 +67,7 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
             return real(self)
         store.DatasetWriter.close = dying
         import warehouse.parse_archive as pa
-        pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r})
+        pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r}, force=True)
     """)
     assert (parsed / "current").resolve() == before
     build_warehouse(parsed, tmp_path / "wh2.duckdb")
@@ -88,7 +88,7 @@ def test_build_killed_midway_then_rerun(reference, tmp_path):
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(sql, parsed_dir)
         build.render = dying
-        build.build_warehouse({str(reference.paths.parsed)!r}, {str(db)!r})
+        build.build_warehouse({str(reference.paths.parsed)!r}, {str(db)!r}, force=True)
     """)
     assert snapshot(db) == before          # the old file is untouched
     build_warehouse(reference.paths.parsed, db)

@@ -60,8 +60,20 @@ def test_archive_to_warehouse_keeps_one_report_per_text_and_quarantines_junk(tmp
         (sources,) = con.execute("select report_source_count from dim_report").fetchone()
         assert sources == 2
         assert con.execute("select count(*) from stg_quarantine").fetchone()[0] == 1
-    # nothing new: the second parse takes everything from the cache
-    assert parse_archive(tmp_path / "raw", tmp_path / "parsed").parsed_now == 0
+    # nothing new: the second parse and build do nothing and keep the current version
+    current = (tmp_path / "parsed" / "current").resolve()
+    again = parse_archive(tmp_path / "raw", tmp_path / "parsed")
+    assert again.unchanged and again.parsed_now == 0 and again.reports == 1
+    assert (tmp_path / "parsed" / "current").resolve() == current
+    mtime = db.stat().st_mtime_ns
+    assert all(s["unchanged"] for s in build_warehouse(tmp_path / "parsed", db).values())
+    assert db.stat().st_mtime_ns == mtime
+    # a new fetch makes the next parse and build run again
+    archive.write_manifest([manifest_row(archive, PROSE_2014.replace("120条", "121条").encode(),
+                                         "http://127.0.0.1/c/1.html", "青石县水务局2014年政府信息公开工作年度报告")], "r2")
+    third = parse_archive(tmp_path / "raw", tmp_path / "parsed")
+    assert not third.unchanged and third.parsed_now == 1
+    assert not any(s["unchanged"] for s in build_warehouse(tmp_path / "parsed", db).values())
 
 
 def test_build_replaces_the_file_while_a_reader_holds_it_open(tmp_path):
@@ -72,7 +84,7 @@ def test_build_replaces_the_file_while_a_reader_holds_it_open(tmp_path):
     build_warehouse(tmp_path / "parsed", db)
     reader = duckdb.connect(str(db), read_only=True)
     try:
-        build_warehouse(tmp_path / "parsed", db)   # must not fail or block
+        build_warehouse(tmp_path / "parsed", db, force=True)   # must not fail or block
         assert reader.execute("select count(*) from dim_report").fetchone()[0] == 1
     finally:
         reader.close()

@@ -8,6 +8,8 @@ read-only is never blocked and never sees half a build.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import re
 import time
@@ -63,28 +65,47 @@ def remove_stale_builds(db_path: Path) -> None:
             continue
 
 
-def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path = SQL_DIR,
-                    only: list[str] | None = None, progress=None) -> dict[str, dict]:
-    """Build every model (or `only` these and what they need) into a new DuckDB file at db_path.
+def build_inputs(parsed_dir: Path, models: dict[str, Model]) -> str:
+    """What a build depends on: the current parsed version and the model SQL."""
+    digest = hashlib.sha256(str(current_version(parsed_dir).resolve()).encode())
+    for name in sorted(models):
+        digest.update(name.encode() + b"\0" + models[name].sql.encode())
+    return digest.hexdigest()
 
-    Returns {model: {"rows": n, "seconds": t}}; `progress(model, done, total)` is called after each model.
+
+def previous_build(db_path: Path) -> dict:
+    """The build_info row of an existing warehouse file ({} when there is none)."""
+    import duckdb
+
+    if not db_path.exists():
+        return {}
+    try:
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            inputs, stats = con.execute("select inputs, stats from build_info").fetchone()
+    except duckdb.Error:
+        return {}
+    return {"inputs": inputs, "stats": json.loads(stats)}
+
+
+def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path = SQL_DIR,
+                    progress=None, force: bool = False) -> dict[str, dict]:
+    """Build every model into a new DuckDB file at db_path, unless the file already holds a build
+    of the same parsed version and models (then nothing is done; `force` rebuilds anyway).
+
+    Returns {model: {"rows": n, "seconds": t, "materialization": …, "unchanged": bool}};
+    `progress(model, done, total)` is called after each model.
     """
     import duckdb
 
     models = load_models(sql_dir)
     order = model_order(models)
-    if only:
-        wanted = set()
-        stack = list(only)
-        while stack:
-            name = stack.pop()
-            if name not in wanted:
-                wanted.add(name)
-                stack.extend(models[name].deps)
-        order = [m for m in order if m in wanted]
     db_path = Path(db_path)
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    inputs = build_inputs(Path(parsed_dir), models)
     remove_stale_builds(db_path)
+    previous = previous_build(db_path)
+    if not force and previous.get("inputs") == inputs:
+        return {name: {**s, "unchanged": True} for name, s in previous["stats"].items()}
+    db_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = db_path.with_name(f".{db_path.name}.building-{os.getpid()}")
     tmp.unlink(missing_ok=True)
     stats: dict[str, dict] = {}
@@ -96,9 +117,12 @@ def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path =
             con.execute(f"create or replace {model.materialization} {name} as\n{render(model.sql, Path(parsed_dir))}")
             rows = con.execute(f"select count(*) from {name}").fetchone()[0]
             stats[name] = {"rows": rows, "seconds": round(time.perf_counter() - start, 3),
-                           "materialization": model.materialization}
+                           "materialization": model.materialization, "unchanged": False}
             if progress:
                 progress(name, len(stats), len(order))
+        # What this file was built from, so an unchanged rebuild can be skipped.
+        con.execute("create table build_info as select ? as inputs, ? as stats, current_timestamp as built_at",
+                    [inputs, json.dumps(stats)])
         con.execute("checkpoint")
     except Exception:
         con.close()

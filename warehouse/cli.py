@@ -66,7 +66,7 @@ def cmd_parse_archive(args: argparse.Namespace) -> int:
     paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
     bar, update = progress_bar("parsing documents")
     with bar:
-        summary = parse_archive(paths.archive, paths.parsed, args.registry, progress=update)
+        summary = parse_archive(paths.archive, paths.parsed, args.registry, progress=update, force=args.force)
     print_rows(["documents", "parsed now", "reports", "facts", "failed checks", "quarantined"],
                [(summary.documents, summary.parsed_now, summary.reports, summary.facts, summary.failed_checks,
                  ", ".join(f"{k} {v}" for k, v in summary.quarantined.items()) or "none")],
@@ -80,7 +80,11 @@ def cmd_build(args: argparse.Namespace) -> int:
     paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
     bar, update = progress_bar("building models")
     with bar:
-        stats = build_warehouse(paths.parsed, paths.database, progress=lambda m, d, t: update(d, t, m))
+        stats = build_warehouse(paths.parsed, paths.database, progress=lambda m, d, t: update(d, t, m),
+                                force=args.force)
+    if all(s["unchanged"] for s in stats.values()):
+        print(f"nothing changed since the last build: {paths.database} kept (--force rebuilds)")
+        return 0
     print_rows(["model", "kind", "rows", "seconds"],
                [(m, s["materialization"], s["rows"], s["seconds"]) for m, s in stats.items()])
     print(f"database: {paths.database}")
@@ -178,10 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("parse-archive", help="parse the raw archive into the Parquet datasets")
     p.add_argument("--data-dir")
     p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
+    p.add_argument("--force", action="store_true", help="write a new version even when nothing changed")
     p.set_defaults(func=cmd_parse_archive)
 
     p = sub.add_parser("build", help="build the DuckDB warehouse from sql/ over the Parquet datasets")
     p.add_argument("--data-dir")
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.set_defaults(func=cmd_build)
 
     p = sub.add_parser("query", help="run SQL on the warehouse (read-only) and print a table")

@@ -6,6 +6,7 @@ no report is recorded in `quarantine` with the reason; it never stops the run.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import shutil
@@ -18,7 +19,7 @@ from warehouse.agencies import AgencyRegistry
 from warehouse.archive import RawArchive
 from warehouse.facts import TABLE_DIMENSIONS
 from warehouse.metrics import dictionary_rows
-from warehouse.store import ParsedVersion
+from warehouse.store import ParsedVersion, read_version_info
 
 _CORRECTION = re.compile(r"更正|修订版|修正版|更新版|（更正）|\(更正\)")
 _TITLE_YEAR = re.compile(r"(20\d\d|19\d\d)\s*年度?")
@@ -33,6 +34,7 @@ class ParseSummary:
     facts: int = 0
     failed_checks: int = 0
     quarantined: dict[str, int] = field(default_factory=dict)
+    unchanged: bool = False      # same inputs as the current version: nothing was written
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -88,11 +90,22 @@ def fact_row(report_id: str, year: int, era: str, fact: dict) -> dict:
     return row
 
 
+def inputs_fingerprint(parser_version: str, registry_path, fetches: list[dict]) -> str:
+    """What a parse run depends on: the parser, the agency registry and the fetches it reads."""
+    digest = hashlib.sha256(parser_version.encode())
+    if registry_path and Path(registry_path).exists():
+        digest.update(Path(registry_path).read_bytes())
+    for fetch in fetches:
+        digest.update(json.dumps(fetch, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
 def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path: str | Path | None = None,
-                  progress=None) -> ParseSummary:
+                  progress=None, force: bool = False) -> ParseSummary:
     """Parse every archived report (one pass, rows streamed to Parquet in batches).
 
-    `progress(done, total)` is called after each document.
+    `progress(done, total)` is called after each document. When the parser, the registry
+    and the fetches are those of the current version, nothing is parsed or written (unless `force`).
     """
     archive = RawArchive(archive_dir)
     parsed_dir = Path(parsed_dir)
@@ -101,6 +114,11 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
     for stale in (parsed_dir / "_cache").glob("*"):   # results of other parser versions are never used
         if stale.name != version:
             shutil.rmtree(stale, ignore_errors=True)
+    fetches = latest_fetches(archive)
+    inputs = inputs_fingerprint(version, registry_path, fetches)
+    current = read_version_info(parsed_dir)
+    if not force and current.get("inputs") == inputs:
+        return ParseSummary(**{**current["summary"], "parsed_now": 0, "unchanged": True})
     registry = AgencyRegistry.from_yaml(registry_path)
     summary = ParseSummary()
     out = ParsedVersion(parsed_dir)
@@ -152,7 +170,6 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
         summary.reports += 1
         summary.facts += len(doc["facts"])
 
-    fetches = latest_fetches(archive)
     for done, fetch in enumerate(fetches, start=1):
         doc, fresh = parse_cached(archive, cache_dir, fetch)
         summary.parsed_now += fresh
@@ -183,5 +200,5 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
 
     out["agencies"].extend(registry.rows(latest_name))
     out["metrics"].extend(dictionary_rows())
-    out.commit()
+    out.commit(info={"inputs": inputs, "summary": summary.as_dict()})
     return summary

@@ -11,6 +11,7 @@ previous version current.
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -24,11 +25,18 @@ from warehouse.schemas import DATASETS
 
 BATCH_ROWS = 200_000
 CURRENT = "current"
+VERSION_INFO = "_version.json"
 
 
 def current_version(parsed_dir: str | Path) -> Path:
     """The folder the SQL models read: PARSED/current."""
     return Path(parsed_dir) / CURRENT
+
+
+def read_version_info(parsed_dir: str | Path) -> dict:
+    """The info the current version was committed with ({} when there is none)."""
+    path = current_version(parsed_dir) / VERSION_INFO
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
 class DatasetWriter:
@@ -80,9 +88,11 @@ class ParsedVersion:
     def __getitem__(self, name: str) -> DatasetWriter:
         return self.writers[name]
 
-    def commit(self) -> Path:
+    def commit(self, info: dict | None = None) -> Path:
+        """Make this version current; `info` is kept beside it (what it was made from)."""
         for writer in self.writers.values():
             writer.close()
+        (self.version / VERSION_INFO).write_text(json.dumps(info or {}, ensure_ascii=False), encoding="utf-8")
         link = self.root / f".{CURRENT}.link-{uuid.uuid4().hex[:8]}"
         os.symlink(self.version.name, link)
         os.replace(link, self.root / CURRENT)
