@@ -20,3 +20,12 @@ def test_cli_starts_without_dagster_or_scrapy():
     code = ("import sys, warehouse.cli; warehouse.cli.build_parser(); "
             "assert 'dagster' not in sys.modules and 'scrapy' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_committed_data_dictionary_is_up_to_date():
+    from pathlib import Path
+
+    from warehouse.metrics import dictionary_markdown
+    committed = Path(__file__).resolve().parents[1] / "docs" / "data_dictionary.md"
+    assert committed.read_text(encoding="utf-8") == dictionary_markdown(), \
+        "regenerate with: .venv/bin/disclosure dictionary --markdown > docs/data_dictionary.md"

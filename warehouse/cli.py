@@ -135,10 +135,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_dictionary(args: argparse.Namespace) -> int:
-    from warehouse.metrics import dictionary_rows
+    from warehouse.metrics import dictionary_markdown, dictionary_rows
 
     rows = [r for r in dictionary_rows() if not args.dimension or r["dimension"] == args.dimension]
-    if args.json:
+    if args.markdown:
+        sys.stdout.write(dictionary_markdown())
+    elif args.json:
         json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
     else:
@@ -213,6 +215,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dictionary", help="the data dictionary: every key with labels, definition, eras")
     p.add_argument("--dimension", help="only one dimension (row, applicant, proceeding, result, item_type, measure, mart_column)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--markdown", action="store_true", help="the whole dictionary as Markdown (docs/data_dictionary.md)")
     p.set_defaults(func=cmd_dictionary)
 
     p = sub.add_parser("ui", help="serve the Dagster UI (127.0.0.1 by default)")

@@ -181,3 +181,22 @@ MART_COLUMNS: tuple[Key, ...] = (
     Key("failed_any_check", "是否未通过校验", "Failed a check", "The report breaks at least one of its own identities."),
     Key("failed_checks", "未通过的校验", "Failed checks", "Names of the identities the report breaks."),
 )
+
+
+def dictionary_markdown() -> str:
+    """The data dictionary as Markdown (docs/data_dictionary.md is this, committed)."""
+    lines = ["# Data dictionary", "",
+             "Generated from `warehouse/metrics.py` by `disclosure dictionary --markdown`; "
+             "the same rows are the table `dim_metric` in the warehouse.", ""]
+    titles = {"row": "Table 三 rows (`fct_requests.row`)", "applicant": "Applicants (`fct_requests.applicant`)",
+              "proceeding": "Proceedings (`fct_reviews.proceeding`)", "result": "Results (`fct_reviews.result`)",
+              "item_type": "Item types (`fct_proactive_disclosure.item_type`)",
+              "measure": "Measures (`fct_proactive_disclosure.measure`)",
+              "mart_column": "Columns of `mart_agency_year`"}
+    rows = dictionary_rows()
+    for dimension, title in titles.items():
+        lines += [f"## {title}", "", "| key | 中文 | English | eras | definition |", "|---|---|---|---|---|"]
+        lines += [f"| `{r['key']}` | {r['label_zh']} | {r['label_en']} | {r['eras'].replace(',', ', ')} | {r['definition']} |"
+                  for r in rows if r["dimension"] == dimension]
+        lines.append("")
+    return "\n".join(lines)
