@@ -105,10 +105,11 @@ def resolve_base(text: str, base_url: str) -> str:
 
 
 class PortalBuilder:
-    def __init__(self, seed: int):
+    def __init__(self, seed: int, agencies: tuple[Agency, ...] = AGENCIES):
         self.rng = random.Random(seed)
+        self.agencies = agencies
         self.files: dict[str, bytes] = {}
-        self.columns: dict[str, list[tuple[pages.ListItem, int]]] = {a.agency_id: [] for a in AGENCIES}
+        self.columns: dict[str, list[tuple[pages.ListItem, int]]] = {a.agency_id: [] for a in agencies}
         self.reports: list[Report] = []
         self.non_report_paths: list[str] = []
         self.faults: dict[str, list[str]] = {"not_found": [], "fail_once": []}
@@ -157,7 +158,7 @@ class PortalBuilder:
 
     # ------------------------------------------------------------ figures
     def plan(self) -> None:
-        for agency in AGENCIES:
+        for agency in self.agencies:
             state = AgencyState()
             previous: Report | None = None
             for year in agency.report_years():
@@ -337,7 +338,7 @@ class PortalBuilder:
     # ------------------------------------------------------------ listings and static pages
     def publish_columns(self) -> list[str]:
         listing_paths = []
-        for agency in AGENCIES:
+        for agency in self.agencies:
             items = sorted(self.columns[agency.agency_id], key=lambda t: (t[0].date, t[1]), reverse=True)
             count = -(-len(items) // pages.PAGE_SIZE)
             for i in range(count):
@@ -354,7 +355,7 @@ class PortalBuilder:
     def publish_static(self) -> None:
         level_names = {"provincial": "省政府", "department": "部门", "prefecture": "市政府", "county": "县（区）政府",
                        "zone": "开发区", "township": "乡镇（街道）"}
-        columns = [(level_names[a.level], a.current_name, f"/{a.agency_id}/zfxxgknb/index.html") for a in AGENCIES]
+        columns = [(level_names[a.level], a.current_name, f"/{a.agency_id}/zfxxgknb/index.html") for a in self.agencies]
         self.write_page("index.html", pages.home_page(columns), "utf-8")
         self.write_page("admin/login.html", pages.ADMIN_PAGE, "utf-8")
         self.files["robots.txt"] = b"User-agent: *\nDisallow: /admin/\n"
@@ -392,19 +393,25 @@ def report_entry(r: Report) -> dict:
     }
 
 
-def generate_portal(out_dir: Path, seed: int = 2024) -> dict:
-    """Write the portal under out_dir (see module docstring); return the answer key."""
-    out_dir = Path(out_dir)
-    builder = PortalBuilder(seed)
+def build_portal(builder: PortalBuilder) -> list[str]:
+    """Plan and render every page of the builder's agencies; returns the listing paths."""
     builder.plan()
     for report in builder.reports:
         builder.publish(report)
     builder.publish_broken_link()
-    for agency in AGENCIES:
+    for agency in builder.agencies:
         builder.news_for(agency)
     builder.special_non_reports()
     listing_paths = builder.publish_columns()
     builder.publish_static()
+    return listing_paths
+
+
+def generate_portal(out_dir: Path, seed: int = 2024) -> dict:
+    """Write the portal under out_dir (see module docstring); return the answer key."""
+    out_dir = Path(out_dir)
+    builder = PortalBuilder(seed)
+    listing_paths = build_portal(builder)
     builder.evaluate()
     key = {
         "base_url": BASE,
@@ -437,7 +444,7 @@ def write_outputs(out_dir: Path, builder: PortalBuilder, key: dict) -> None:
     years_by_name: dict[str, list[int]] = {}
     for r in builder.reports:
         years_by_name.setdefault(r.name, []).append(r.year)
-    registry = {"agencies": [registry_entry(a, years_by_name) for a in AGENCIES]}
+    registry = {"agencies": [registry_entry(a, years_by_name) for a in builder.agencies]}
     dump = lambda obj: yaml.safe_dump(obj, allow_unicode=True, sort_keys=False)  # noqa: E731
     (out_dir / "agencies.yaml").write_text(dump(registry), encoding="utf-8")
     sources = {"sources": [{"id": "demo-portal", "name": pages.PORTAL_NAME + "（演示）", "family": "trs_static",

@@ -59,23 +59,11 @@ def copy_agency(agency: Agency, copy: int) -> Agency:
 
 
 class ScaledBuilder(g.PortalBuilder):
-    """PortalBuilder over a longer agency list (the methods that loop over AGENCIES, overridden)."""
+    """PortalBuilder that keeps each report's rendered blocks, for the PDF corpus."""
 
     def __init__(self, seed: int, agencies: tuple[Agency, ...]):
-        super().__init__(seed)
-        self.agencies = agencies
-        self.columns = {a.agency_id: [] for a in agencies}
+        super().__init__(seed, agencies)
         self.blocks_of: dict[tuple[str, int], list] = {}
-
-    def plan(self) -> None:
-        for agency in self.agencies:
-            state = g.AgencyState()
-            previous = None
-            for year in agency.report_years():
-                report = self.plan_report(agency, year, state, previous)
-                previous = report
-                if report.key != g.BROKEN_404:
-                    self.reports.append(report)
 
     # keep each report's own blocks (the first call: a correction re-renders a wrong copy after it)
     def table_blocks(self, report):
@@ -88,48 +76,19 @@ class ScaledBuilder(g.PortalBuilder):
         self.blocks_of.setdefault(report.key, blocks)
         return blocks, facts
 
-    def publish_columns(self) -> list[str]:
-        saved = g.AGENCIES
-        g.AGENCIES = self.agencies  # the base method loops over the module's list
-        try:
-            return super().publish_columns()
-        finally:
-            g.AGENCIES = saved
-
-    def publish_static(self) -> None:
-        saved = g.AGENCIES
-        g.AGENCIES = self.agencies
-        try:
-            super().publish_static()
-        finally:
-            g.AGENCIES = saved
-
 
 def generate_scaled_portal(out_dir: Path, copies: int = 10, seed: int = 2024, pdf_sample: int = 0) -> dict:
     out_dir = Path(out_dir)
     agencies = tuple(copy_agency(a, k) for k in range(copies) for a in AGENCIES)
     builder = ScaledBuilder(seed, agencies)
-    builder.plan()
-    for report in builder.reports:
-        builder.publish(report)
-    builder.publish_broken_link()
-    for agency in agencies:
-        builder.news_for(agency)
-    builder.special_non_reports()
-    listing_paths = builder.publish_columns()
-    builder.publish_static()
+    listing_paths = g.build_portal(builder)
     key = {
         "base_url": g.BASE,
         "reports": [{**g.report_entry(r), "facts": len(r.facts)} for r in builder.reports],
         "non_report_urls": [g.url(p) for p in builder.non_report_paths],
         "listing_urls": [g.url(p) for p in listing_paths],
     }
-    saved = g.AGENCIES
-    g.AGENCIES = agencies  # write_outputs writes the registry of the module's list
-    try:
-        g.write_outputs(out_dir, builder, key)
-    finally:
-        g.AGENCIES = saved
+    g.write_outputs(out_dir, builder, key)
     if pdf_sample:
         write_pdf_corpus(out_dir / "pdf_corpus", builder, pdf_sample, seed)
     return key
