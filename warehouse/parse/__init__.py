@@ -19,7 +19,7 @@ from warehouse.parse.numbers import normalise_label
 from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
 from warehouse.parse.prose import parse_prose_facts
 from warehouse.parse.tables import parse_table_facts
-from warehouse.parse.text_tables import parse_flat_tables
+from warehouse.parse.text_tables import FLAT_TABLES, parse_flat_tables
 
 __all__ = ["parse_bytes", "parse_file", "parse_document", "Document"]
 
@@ -35,11 +35,11 @@ def parse_document(doc: Document) -> ParsedReport:
     if era in ("table_2019", "table_2021"):
         facts = parse_table_facts(doc.tables, era)
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
-        facts += parse_flat_tables(doc.text, era)
+        facts += parse_flat_tables(doc.text, era, _tables_left_to_text(doc, facts))
         # Prose may state what a table left out (or the tables are images).
-        facts += parse_prose_facts(doc.text, era)
+        facts += parse_prose_facts(doc.text, era, norm=doc.normalised)
     elif era == "prose":
-        facts = parse_prose_facts(doc.text, era, tables=doc.tables)
+        facts = parse_prose_facts(doc.text, era, tables=doc.tables, norm=doc.normalised)
     else:
         facts = []
         report.notes.append("no report content recognised (era unknown)")
@@ -48,6 +48,19 @@ def parse_document(doc: Document) -> ParsedReport:
         report.notes.append("no figures found: tables may be images or the text is cut")
     report.checks = evaluate_checks(report.facts, era)
     return report
+
+
+def _tables_left_to_text(doc: Document, grid_facts: list) -> tuple[str, ...]:
+    """Tables for parse_flat_tables: those the grids did not give.
+
+    An HTML document's text renders its tables from the same grids, so the flattened-text
+    parser would only read those cells again (and dedupe would drop its facts). PDF text
+    comes from its own extraction, and a grid cut at a page break can miss rows the text
+    has, so PDF and other inputs read every table from the text too."""
+    if doc.kind != "html":
+        return FLAT_TABLES
+    given = {f.table for f in grid_facts}
+    return tuple(t for t in FLAT_TABLES if t not in given)
 
 
 def parse_bytes(data: bytes, filename: str = "", content_type: str | None = None) -> ParsedReport:

@@ -15,9 +15,11 @@ import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from warehouse.parse.html_tables import cell_text, table_grid
+from warehouse.parse.textnorm import NormText, normalise_text
 
 CELL_SEP = " | "
 
@@ -44,6 +46,11 @@ class Document:
     title: str | None = None   # <title>, first heading, or crawler header title
     meta: dict[str, str] = field(default_factory=dict)  # page metadata, e.g. 发布机构, 发布日期
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def normalised(self) -> NormText:
+        """`text` as the rules read it (textnorm.normalise_text), computed once per document."""
+        return normalise_text(self.text)
 
 
 # ---------------------------------------------------------------- kind detection
@@ -154,10 +161,14 @@ def _guess_decode(data: bytes) -> tuple[str, str]:
     return data.decode("utf-8", errors="replace"), "utf-8 (with replacements)"
 
 
+# Replacement characters and control characters other than \t \n \f \r.
+_BINARY_CHARS = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
+
+
 def _looks_binary(text: str) -> bool:
     if not text:
         return True
-    bad = sum(1 for ch in text[:5000] if ch == "\ufffd" or (ord(ch) < 32 and ch not in "\r\n\t\f"))
+    bad = len(_BINARY_CHARS.findall(text, 0, 5000))
     return bad / min(len(text), 5000) > 0.05
 
 
@@ -270,9 +281,12 @@ def _html_visible_text(root, tables: list[Table], notes: list[str] | None = None
     return tidy_text("".join(parts))
 
 
+_BLANKS = re.compile(r"[ \t\u00a0\u3000\u200b]+")
+
+
 def tidy_text(text: str) -> str:
     """Fold runs of blanks per line, drop empty lines."""
-    lines = (re.sub(r"[ \t\u00a0\u3000\u200b]+", " ", line).strip() for line in text.splitlines())
+    lines = (line.strip() for line in _BLANKS.sub(" ", text).splitlines())  # no blank is a line break
     return "\n".join(line for line in lines if line)
 
 

@@ -19,9 +19,12 @@ MAX_SPAN = 200  # malformed spans (rowspan="9999") are clipped to this
 
 def cell_text(cell) -> str:
     """Visible text of a cell: Word-pasted spans joined, <p>/<br> as one space, &nbsp; folded."""
-    parts: list[str] = []
-    _collect_text(cell, parts, top=cell)
-    text = "".join(parts)
+    if len(cell):
+        parts: list[str] = []
+        _collect_text(cell, parts, top=cell)
+        text = "".join(parts)
+    else:  # most cells: plain text, no markup inside
+        text = cell.text or ""
     text = _SPACES.sub(" ", text.replace("\n", " "))
     return text.strip()
 
@@ -55,9 +58,15 @@ def _is_frame(table) -> bool:
     return True
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _span(cell, name: str, notes: list[str] | None = None) -> int:
-    raw = (cell.get(name) or "1").strip()
-    m = re.match(r"\d+", raw)
+    raw = cell.get(name)
+    if raw is None:
+        return 1
+    raw = (raw or "1").strip()
+    m = _DIGITS.match(raw)
     value = int(m.group()) if m else 1
     span = max(1, min(value, MAX_SPAN))
     if notes is not None and (not m or m.group() != raw or span != value):
@@ -68,6 +77,8 @@ def _span(cell, name: str, notes: list[str] | None = None) -> int:
 
 def _own_rows(table) -> list:
     """<tr> elements of this table, not of tables nested in its cells."""
+    if next(table.iterdescendants("table"), None) is None:
+        return list(table.iter("tr"))  # no nested tables: every row is this table's
     return [tr for tr in table.iter("tr") if _nearest_table(tr) is table]
 
 
@@ -86,17 +97,18 @@ def table_grid(table, notes: list[str] | None = None) -> list[list[str]]:
     with_cells: set[int] = set()  # rows whose <tr> has cells of its own
     for r, tr in enumerate(_own_rows(table)):
         c = 0
-        for cell in tr:
-            if not isinstance(cell.tag, str) or cell.tag not in ("td", "th"):
-                continue
+        for cell in tr.iterchildren("td", "th"):
             with_cells.add(r)
             while (r, c) in grid:
                 c += 1
             text = cell_text(cell)
             rowspan, colspan = _span(cell, "rowspan", notes), _span(cell, "colspan", notes)
-            for dr in range(rowspan):
-                for dc in range(colspan):
-                    grid.setdefault((r + dr, c + dc), text)
+            if rowspan == colspan == 1:
+                grid.setdefault((r, c), text)
+            else:
+                for dr in range(rowspan):
+                    for dc in range(colspan):
+                        grid.setdefault((r + dr, c + dc), text)
             c += colspan
         n_rows = r + 1
     if not grid:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from functools import lru_cache
 
 from warehouse.parse.documents import Document
 from warehouse.parse.numbers import parse_chinese_number
@@ -66,6 +67,7 @@ def _looks_like_title(line: str) -> bool:
             and re.search(r"报告|年报", line) is not None and "信息公开" in _norm(line))
 
 
+@lru_cache(maxsize=8)  # detect_title runs for the year, the agency and the report itself
 def _title_from_lines(text: str) -> str | None:
     lines = [ln.strip(" |#\t\u3000") for ln in body_text(text).splitlines()]
     lines = [ln for ln in lines if ln][:15]
@@ -98,15 +100,15 @@ def detect_title(doc: Document) -> str | None:
 
 def is_listing_page(text: str) -> bool:
     """A column page listing many reports (links + dates), not a report itself."""
-    norm = _norm(text)
+    return _is_listing_norm(_norm(text))
+
+
+def _is_listing_norm(norm: str) -> bool:
+    """is_listing_page on text already normalised."""
     titles = set(re.findall(_YEAR + r"年[^。；\n<>\"]{0,20}?信息公开[^。；\n<>\"]{0,6}?" + _REPORT_WORDS, norm))
     pagination = re.search(r"共\s*(?:计)?\s*\d+\s*页|下一页|尾页|countPage", norm)
     body_sentences = len(re.findall(r"主动公开[^。]{0,30}?\d+\s*[条件项]", norm))
     return len(titles) >= 3 and pagination is not None and body_sentences == 0
-
-
-def _compact(text: str) -> str:
-    return re.sub(r"\s+", "", _norm(text))
 
 
 _MARKERS_2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "逾期不补正", "逾期未按收费通知",
@@ -120,15 +122,18 @@ _NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
 _NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _is_disclosure_report(compact: str) -> bool:
     return "信息公开" in compact and re.search(
         r"信息公开[^。]{0,10}?(?:年度报告|年报|工作报告)|主动公开|依申请公开", compact) is not None
 
 
 def detect_era(doc: Document) -> str | None:
-    text = doc.text
-    compact = _compact(text)
-    if is_listing_page(text) or not _is_disclosure_report(compact):
+    norm = doc.normalised.text
+    compact = _WHITESPACE.sub("", norm)
+    if _is_listing_norm(norm) or not _is_disclosure_report(compact):
         return None
     if any(m in compact for m in _MARKERS_2021) or _NOTICE_2021.search(compact):
         return "table_2021"
@@ -158,9 +163,10 @@ def _most_mentioned_year(text: str) -> int | None:
 
 
 def detect_year(doc: Document) -> int | None:
-    if is_listing_page(doc.text):
+    if _is_listing_norm(doc.normalised.text):
         return None
-    body = _norm(body_text(doc.text))
+    body = body_text(doc.text)
+    body = doc.normalised.text if body is doc.text else _norm(body)
     for finder in (lambda: _year_from_title(detect_title(doc)),
                    lambda: _first_int(_PERIOD_YEAR, body),
                    lambda: _first_int(_TITLE_YEAR, _DOC_NUMBER_YEAR.sub("", body[:3000])),

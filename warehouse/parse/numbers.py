@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Cells that state zero (REPORT_FORMATS.md: "Missing is not zero" — a blank cell
 # inside a stated table is the report's zero).
@@ -23,6 +24,8 @@ CN_NUMERAL_CHARS = "".join(_CN_DIGITS) + "".join(_CN_UNITS) + "".join(_CN_BIG)
 
 _NUMBER_RE = re.compile(r"[+\-－−]?\d+(?:,\d{3})*(?:\.\d+)?")
 _APPROX_RE = re.compile(r"(多|余|约|近|左右|以上)")
+_UNIT_RE = re.compile(r"(万元|元|亿元|件|条|项|个|次|人次)")
+_SPACES = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,33 @@ class CellNumber:
     approximate: bool = False
 
 
+class CharTable(dict):
+    """A `str.translate` table for a character-by-character fold, filled the first time
+    each character is seen. Every character gets an entry (itself when unchanged):
+    translate is slow on characters missing from its table."""
+
+    def __init__(self, fold) -> None:
+        super().__init__()
+        self.fold = fold
+
+    def __missing__(self, code: int) -> str:
+        self[code] = folded = self.fold(chr(code))
+        return folded
+
+
+def _halfwidth_char(ch: str) -> str:
+    code = ord(ch)
+    if 0xFF01 <= code <= 0xFF5E:  # ASCII ! .. ~ shifted by 0xFEE0
+        return chr(code - 0xFEE0)
+    return " " if ch in ("\u3000", "\xa0") else ch
+
+
+_HALFWIDTH = CharTable(_halfwidth_char)
+
+
 def to_halfwidth(text: str) -> str:
     """Full-width digits, letters and ASCII punctuation to half-width (NFKC would also fold CJK brackets)."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if 0xFF01 <= code <= 0xFF5E:
-            out.append(chr(code - 0xFEE0))
-        elif ch == "\u3000" or ch == "\xa0":
-            out.append(" ")
-        else:
-            out.append(ch)
-    return "".join(out)
+    return text.translate(_HALFWIDTH)
 
 
 def _as_number(text: str) -> float | int:
@@ -52,6 +70,7 @@ def _as_number(text: str) -> float | int:
     return int(value) if value.is_integer() and "." not in text else value
 
 
+@lru_cache(maxsize=8192)  # cells repeat ('0', '—', small counts); CellNumber is immutable
 def parse_cell_number(cell: str | None, *, blank_is_zero: bool = True) -> CellNumber | None:
     """The number a table cell states, or None when the cell holds no number.
 
@@ -62,7 +81,7 @@ def parse_cell_number(cell: str | None, *, blank_is_zero: bool = True) -> CellNu
     if cell is None:
         return CellNumber(0) if blank_is_zero else None
     text = to_halfwidth(cell).strip()
-    text = re.sub(r"\s+", "", text)
+    text = _SPACES.sub("", text)
     if text in ZERO_MARKERS:
         return CellNumber(0) if blank_is_zero or text else None
     m = _NUMBER_RE.search(text)
@@ -74,7 +93,7 @@ def parse_cell_number(cell: str | None, *, blank_is_zero: bool = True) -> CellNu
     if "(" in before or "（" in before:
         return None
     after = text[m.end():]
-    unit_match = re.match(r"(万元|元|亿元|件|条|项|个|次|人次)", after)
+    unit_match = _UNIT_RE.match(after)
     return CellNumber(_as_number(m.group()), unit_match.group(1) if unit_match else None,
                       bool(_APPROX_RE.match(after)))
 

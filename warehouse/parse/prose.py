@@ -126,6 +126,7 @@ _REVIEW_COUNT_BEFORE = {
 
 # "None" in words.
 _NEGATION = r"(?:未|没有|没|无|尚无|尚未)"
+_NEGATION_AT_END = re.compile(_NEGATION + r"$")
 _NO_REQUESTS = (
     re.compile(_NEGATION + r"(?:有)?(?:收到|接到|受理|接收|发生|办理)?(?P<mid>[^，。；,;]{0,25}?)(?:依)?申请(?P<after>[^，。；,;]{0,12})"),
     re.compile(r"申请[^，。；,;]{0,8}?(?:事项|数量|件数|数)?为(?:零|0)(?!\d)"),
@@ -264,7 +265,7 @@ def _handled_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
             if re.search(r"复议|诉讼|咨询|投诉|举报|信访|留言|建议|提案|热线|来信|来电", text):
                 continue
             m = _HANDLED.search(text)
-            if m and not re.search(_NEGATION + r"$", text[: m.start()]):
+            if m and not _NEGATION_AT_END.search(text, 0, m.start()):
                 return ctx.fact("requests", {"row": "handled_total", "applicant": "total"}, m, start)
     return None
 
@@ -306,7 +307,7 @@ def _review_in_clause(ctx: _Context, proceeding: str, text: str, start: int) -> 
     dims = {"proceeding": proceeding, "result": "total"}
     for pattern in (_REVIEW_COUNT[proceeding], _REVIEW_COUNT_BEFORE[proceeding]):
         m = pattern.search(text)
-        if m and not re.search(_NEGATION + r"$", text[: m.start()]):
+        if m and not _NEGATION_AT_END.search(text, 0, m.start()):
             return ctx.fact("reviews", dims, m, start)
     z = _NO_REVIEWS[proceeding].search(text)
     return ctx.zero("reviews", dims, start + z.start(), start + z.end()) if z else None
@@ -319,8 +320,9 @@ def _table_facts(ctx: _Context, tables, hints: dict[tuple, float]) -> list[Fact]
     return [f for f in facts if ctx.era == "prose" or f.key[1] not in ("litigation", "withheld")]
 
 
-def parse_prose_facts(text: str, era: str, tables=None) -> list[Fact]:
-    ctx = _Context(normalise_text(text or ""), text or "", era or "prose")
+def parse_prose_facts(text: str, era: str, tables=None, norm: NormText | None = None) -> list[Fact]:
+    """`norm`: normalise_text(text) when the caller has it already (Document.normalised)."""
+    ctx = _Context(norm or normalise_text(text or ""), text or "", era or "prose")
     sections = split_sections(ctx.norm.text)
     prose = _proactive_facts(ctx, sections) + _request_facts(ctx, sections) + _review_facts(ctx, sections)
     hints = {f.key: f.value for f in prose}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from warehouse.facts import Fact
 from warehouse.parse.numbers import ZERO_MARKERS, CellNumber, normalise_label, parse_cell_number
@@ -105,6 +106,7 @@ _OPEN_NOTE = re.compile(r"\((?![一二三四五六七八九十\d]\)).*$")
 _ENUMERATOR = re.compile(r"^(?:[一二三四五六七八九十]+、|\d{1,2}[.、．]|\([一二三四五六七八九十\d]+\))+")
 
 
+@lru_cache(maxsize=8192)  # the same labels and headers come back on every pass and in every report
 def label_core(label: str) -> str:
     """A label reduced to its wording: normalised, bracketed notes and enumerators removed.
 
@@ -120,9 +122,15 @@ def label_core(label: str) -> str:
     return _ENUMERATOR.sub("", text)
 
 
+@lru_cache(maxsize=None)
+def _compiled(rules: tuple[tuple[str, str], ...]) -> tuple[tuple[str, re.Pattern], ...]:
+    return tuple((key, re.compile(pattern)) for key, pattern in rules)
+
+
+@lru_cache(maxsize=16384)  # the same label cores are classified on every pass and in every report
 def match_rules(text: str, rules: tuple[tuple[str, str], ...]) -> str | None:
-    for key, pattern in rules:
-        if re.search(pattern, text):
+    for key, pattern in _compiled(rules):
+        if pattern.search(text):
             return key
     return None
 
@@ -213,15 +221,17 @@ def _unique(parts: list[str]) -> list[str]:
 
 
 _ZERO_CELLS = {normalise_label(m) for m in ZERO_MARKERS} - {""}
+_LEADING_DIGIT = re.compile(r"[+\-]?\d")
 
 
+@lru_cache(maxsize=8192)  # asked of every cell on every pass over a grid
 def _is_number_cell(cell: str) -> bool:
     """A cell stating a value: a number, or a zero marker ('—', '/', '无', '〇'), not blank."""
     core = normalise_label(cell)
     if core in _ZERO_CELLS:
         return True
     return bool(core) and parse_cell_number(cell, blank_is_zero=False) is not None and bool(
-        re.match(r"^[+\-]?\d", core))
+        _LEADING_DIGIT.match(core))
 
 
 def parse_table_facts(tables: list, era: str) -> list[Fact]:

@@ -215,16 +215,24 @@ def _shift(fact: Fact, offset: int) -> Fact:
     return fact
 
 
-def parse_flat_tables(text: str, era: str) -> list[Fact]:
+FLAT_TABLES = ("proactive", "requests", "reviews")
+_REQUESTS_END = re.compile(_REVIEWS_HEADING.pattern + "|" + _END_HEADING.pattern)
+
+
+def parse_flat_tables(text: str, era: str, tables: tuple[str, ...] | frozenset[str] = FLAT_TABLES) -> list[Fact]:
+    """Facts of the tables named in `tables` (proactive = 二, requests = 三, reviews = 四)."""
     if not text:
         return []
-    requests_end = re.compile(_REVIEWS_HEADING.pattern + "|" + _END_HEADING.pattern)
-    facts = _best(text, _regions(text, _PROACTIVE_HEADING, _REQUESTS_HEADING),
-                  lambda t, o: [_shift(f, o) for f in proactive_text_facts(t, era)])
-    facts += _best(text, _regions(text, _REQUESTS_HEADING, requests_end),
-                   lambda t, o: [_shift(f, o) for f in request_text_facts(t, era)])
-    facts += _best(text, _regions(text, _REVIEWS_HEADING, _END_HEADING),
-                   lambda t, o: [_shift(f, o) for f in review_text_facts(t)])
+    facts: list[Fact] = []
+    if "proactive" in tables:
+        facts += _best(text, _regions(text, _PROACTIVE_HEADING, _REQUESTS_HEADING),
+                       lambda t, o: [_shift(f, o) for f in proactive_text_facts(t, era)])
+    if "requests" in tables:
+        facts += _best(text, _regions(text, _REQUESTS_HEADING, _REQUESTS_END),
+                       lambda t, o: [_shift(f, o) for f in request_text_facts(t, era)])
+    if "reviews" in tables:
+        facts += _best(text, _regions(text, _REVIEWS_HEADING, _END_HEADING),
+                       lambda t, o: [_shift(f, o) for f in review_text_facts(t)])
     return facts
 
 

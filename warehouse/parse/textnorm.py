@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import chain
 
 import zhconv
 
-from warehouse.parse.numbers import to_halfwidth
+from warehouse.parse.numbers import CharTable, to_halfwidth
 
 # Mirrors inject readings after characters: 國(guó), 開(kāi). Only tone-marked or
 # plain lower-case latin syllables inside brackets count, so '(以下简称《条例》)' stays.
@@ -39,9 +40,18 @@ def _simplified_char(ch: str) -> str:
     return out if len(out) == 1 else ch
 
 
+def _simplified_or_same(ch: str) -> str:
+    return _simplified_char(ch) if ord(ch) > 0x2E80 else ch
+
+
+_SIMPLIFIED = CharTable(_simplified_or_same)
+# to_halfwidth(to_simplified(text)) in one pass: both fold character by character.
+_SIMPLIFIED_HALFWIDTH = CharTable(lambda ch: to_halfwidth(_simplified_or_same(ch)))
+
+
 def to_simplified(text: str) -> str:
     """Traditional to simplified, character by character (keeps the length)."""
-    return "".join(_simplified_char(ch) if ord(ch) > 0x2E80 else ch for ch in text)
+    return text.translate(_SIMPLIFIED)
 
 
 def _is_pinyin(syllable: str) -> bool:
@@ -51,11 +61,12 @@ def _is_pinyin(syllable: str) -> bool:
 
 def normalise_text(text: str) -> NormText:
     """Drop pinyin readings, fold to simplified characters and half-width digits."""
-    dropped = [False] * len(text)
+    keep: list[range] = []   # the spans of `text` kept, in order
+    pos = 0
     for m in _PINYIN.finditer(text):
         if _is_pinyin(m.group(1)):
-            for i in range(m.start(), m.end()):
-                dropped[i] = True
-    keep = [i for i in range(len(text)) if not dropped[i]]
-    kept = "".join(text[i] for i in keep)
-    return NormText(to_halfwidth(to_simplified(kept)), tuple(keep), len(text))
+            keep.append(range(pos, m.start()))
+            pos = m.end()
+    keep.append(range(pos, len(text)))
+    kept = "".join(text[span.start:span.stop] for span in keep)
+    return NormText(kept.translate(_SIMPLIFIED_HALFWIDTH), tuple(chain.from_iterable(keep)), len(text))
