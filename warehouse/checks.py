@@ -36,6 +36,7 @@ def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
     handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
                     + list(NOT_HANDLED_ROWS) + other_rows)
     if era in ("table_2019", "table_2021"):
+        stated_rows = {k[1] for k in idx if k[0] == "requests"}
         for col in applicants:
             suffix = "total" if col == "total" else col
             # 1. received_new + carried_over = handled_total + carried_forward
@@ -45,7 +46,10 @@ def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
                 results.append(CheckResult(
                     f"requests_balance_{suffix}", abs(sum(lhs) - sum(rhs)) < _TOL, sum(lhs), sum(rhs),
                     "received_new + carried_over = handled_total + carried_forward"))
-            # 3. handled_total = sum of outcome rows
+            # 3. handled_total = sum of outcome rows; not evaluable in a column where a row the
+            # table states was left unstated (e.g. a blank 总计 beside non-zero applicant cells)
+            if any(row in stated_rows and req(row, col) is None for row in handled_rows):
+                continue
             r = _sum_check(f"requests_outcomes_{suffix}", req("handled_total", col),
                            [req(row, col) for row in handled_rows],
                            "handled_total = granted + partially_granted + withheld_* + unavailable_* + not_handled_* + other")

@@ -312,13 +312,31 @@ def request_grid_facts(grid: Grid, era: str, inherited: dict[int, str] | None
         if key is None:
             continue
         label = " ".join(parts)
+        numbers = {c: parse_cell_number(row[c]) if c < len(row) else None for c in columns}
+        for c in unstated_blank_cells(row, columns, numbers):
+            numbers[c] = None
         for c, applicant in columns.items():
-            number = parse_cell_number(row[c]) if c < len(row) else None
-            if number is not None:
-                facts.append(request_fact(key, applicant, number, label, grid.source(r, c)))
+            if numbers[c] is not None:
+                facts.append(request_fact(key, applicant, numbers[c], label, grid.source(r, c)))
     width = len(grid.rows[0])
     # remembered as offsets from the right edge (negative), for a continuation
     return facts, {c - width: a for c, a in columns.items()}
+
+
+def unstated_blank_cells(row: list[str], columns: dict[int, str], numbers: dict) -> list[int]:
+    """Blank cells that are not the report's zero: a blank 总计 beside non-zero applicant
+    cells, or blank applicant cells beside a non-zero 总计 (the row was not broken down).
+    Elsewhere a blank cell in a stated table is a zero."""
+    total = next((c for c, a in columns.items() if a == "total"), None)
+    if total is None:
+        return []
+    blank = {c for c in columns if c >= len(row) or not row[c].strip()}
+    parts = [c for c in columns if c != total]
+    if total in blank and any(numbers[c] is not None and numbers[c].value for c in parts):
+        return [total]
+    if numbers[total] is not None and numbers[total].value and parts and all(c in blank for c in parts):
+        return parts
+    return []
 
 
 def _continued_columns(grid: Grid, first_data: int, inherited: dict[int, str]) -> dict[int, str]:
