@@ -16,8 +16,10 @@ import html as html_lib
 import json
 import posixpath
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
@@ -47,6 +49,7 @@ _COLUMN_NOUN = re.compile(r"年度报告|年报")
 _MAX_COLUMN_TITLE = 40  # agency name + column name: 岚州高新技术产业开发区管理委员会政府信息公开年报
 
 
+@lru_cache(maxsize=16384)
 def normalize_title(text: str) -> str:
     """Fold a link text for matching: NFKC (full-width digits), simplified characters,
     Chinese-numeral years as digits, no whitespace."""
@@ -56,6 +59,7 @@ def normalize_title(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@lru_cache(maxsize=16384)
 def is_report_title(text: str) -> bool:
     """True for the title of a government information disclosure annual report
     (…2019年…政府信息公开工作年度报告, …年报, 2019年度…), false for notices about such
@@ -69,6 +73,7 @@ def is_report_title(text: str) -> bool:
     )
 
 
+@lru_cache(maxsize=16384)
 def is_column_title(text: str) -> bool:
     """True for the name of a column holding the annual reports (政府信息公开年报,
     信息公开年报, 政府信息公开工作年度报告, 年度报告 …): no year, short."""
@@ -104,6 +109,7 @@ def _has_document_extension(name: str) -> bool:
     return posixpath.splitext(name)[1].lower().lstrip(".") in ATTACHMENT_EXTENSIONS
 
 
+@lru_cache(maxsize=16384)
 def is_attachment_url(url: str) -> bool:
     """A document file by its path, or a download script naming one
     (downfile.jsp?filename=1303251.pdf)."""
@@ -115,8 +121,14 @@ def is_attachment_url(url: str) -> bool:
 
 def host_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
     """The URL's host is one of the domains or a subdomain of one."""
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == d or host.endswith("." + d) for d in (d.lower().strip(".") for d in allowed_domains))
+    domains = allowed_domains if isinstance(allowed_domains, tuple) else tuple(allowed_domains)
+    return _host_in(urlsplit(url).hostname or "", domains)
+
+
+@lru_cache(maxsize=4096)
+def _host_in(host: str, domains: tuple[str, ...]) -> bool:
+    host = host.lower()
+    return any(host == d or host.endswith("." + d) for d in (d.lower().strip(".") for d in domains))
 
 
 def resolve_link(href: str | None, base_url: str, allowed_domains: Iterable[str]) -> str | None:
@@ -125,10 +137,18 @@ def resolve_link(href: str | None, base_url: str, allowed_domains: Iterable[str]
     href = (href or "").strip()
     if not href or href.lower().startswith(_SKIPPED_SCHEMES):
         return None
+    domains = allowed_domains if isinstance(allowed_domains, tuple) else tuple(allowed_domains)
+    return _resolve(href, base_url, domains)
+
+
+@lru_cache(maxsize=16384)
+def _resolve(href: str, base_url: str, domains: tuple[str, ...]) -> str | None:
+    """resolve_link's work (pages of one column share most of their links)."""
     url = urldefrag(urljoin(base_url, href)).url
-    if urlsplit(url).scheme not in ("http", "https"):
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
         return None
-    return url if host_allowed(url, allowed_domains) else None
+    return url if _host_in(parts.hostname or "", domains) else None
 
 
 def _page_identity(url: str) -> str:
@@ -205,13 +225,15 @@ def _script_page_counts(script: str, page_file: str) -> list[tuple[int, str, str
     return found
 
 
-def _pagination(doc, page_url: str, base_url: str, allowed_domains) -> list[str]:
+def _pagination(doc, page_url: str, base_url: str, link_urls: Iterable[str | None]) -> list[str]:
+    """`link_urls`: the page's anchors resolved by resolve_link, in document order."""
     page_dir = posixpath.dirname(urlsplit(page_url).path)
     candidates: list[str] = []
-    for anchor in doc.iter("a"):
-        url = resolve_link(anchor.get("href"), base_url, allowed_domains)
-        if url and posixpath.dirname(urlsplit(url).path) == page_dir and _PAGE_FILE.match(posixpath.basename(urlsplit(url).path)):
-            candidates.append(url)
+    for url in link_urls:
+        if url:
+            path = urlsplit(url).path
+            if posixpath.dirname(path) == page_dir and _PAGE_FILE.match(posixpath.basename(path)):
+                candidates.append(url)
     scripts = "\n".join(s.text_content() for s in doc.iter("script"))
     for count, prefix, ext in _script_page_counts(scripts, posixpath.basename(urlsplit(page_url).path)):
         for n in range(min(count, MAX_GENERATED_PAGES)):
@@ -220,31 +242,59 @@ def _pagination(doc, page_url: str, base_url: str, allowed_domains) -> list[str]
     return list(dict.fromkeys(u for u in candidates if _page_identity(u) != own))
 
 
-def _declared_item_count(doc, raw_html: str) -> int | None:
+def _declared_item_count(doc, raw_html: str, markup_is_source: bool = False) -> int | None:
+    """`markup_is_source`: raw_html is the very text the document was parsed from, so a 条
+    in its text is either in the markup or written as a character reference (&#…;)."""
     counts = [int(m.group(1)) for m in _RECORD_COUNT.finditer(raw_html)]
-    counts += [int(m.group(1)) for m in _TOTAL_ITEMS_TEXT.finditer(doc.text_content())]
+    if not markup_is_source or "条" in raw_html or "&#" in raw_html:
+        counts += [int(m.group(1)) for m in _TOTAL_ITEMS_TEXT.finditer(doc.text_content())]
     return max(counts) if counts else None
+
+
+_XML_DECLARATION = re.compile(r"\s*<\?xml[^>]*>")
+_parsers = threading.local()  # an lxml parser must not be shared between threads
 
 
 def _parse_html(html: str | bytes):
     if isinstance(html, str):
         # lxml refuses str input that carries an XML encoding declaration
-        html = re.sub(r"^\s*<\?xml[^>]*>", "", html)
+        declaration = _XML_DECLARATION.match(html)
+        if declaration:
+            html = html[declaration.end():]
+        if html and "\x00" not in html:
+            # the same characters as UTF-8 bytes: libxml2 reads those faster than a str
+            try:
+                data = html.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: as a str, as before
+                pass
+            else:
+                parser = getattr(_parsers, "utf8", None)
+                if parser is None:
+                    parser = _parsers.utf8 = lxml.html.HTMLParser(encoding="utf-8")
+                try:
+                    return lxml.html.document_fromstring(data, parser=parser)
+                except Exception:  # whatever the str input does (empty document …), it does below
+                    pass
     return lxml.html.document_fromstring(html or "<html></html>")
 
 
-def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None) -> PageLinks:
+def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None, *,
+                   count_items: bool = True) -> PageLinks:
     """Sort the links of a page into report pages, attachments, pagination pages and
     report columns. Links outside `allowed_domains` (default: the page's own host) and
-    javascript:/mailto:/#fragment links are dropped; relative URLs are resolved."""
-    allowed = list(allowed_domains) if allowed_domains else [urlsplit(page_url).hostname or ""]
+    javascript:/mailto:/#fragment links are dropped; relative URLs are resolved.
+    `count_items=False` leaves declared_item_count None (the crawl reads it on listing
+    pages only, and it costs a pass over the whole text)."""
+    allowed = tuple(allowed_domains) if allowed_domains else (urlsplit(page_url).hostname or "",)
     doc = _parse_html(html)
     base_url = _base_url(doc, page_url)
     reports: dict[str, Link] = {}
     attachments: dict[str, Link] = {}
     columns: dict[str, Link] = {}
+    link_urls: list[str | None] = []
     for anchor in doc.iter("a"):
         url = resolve_link(anchor.get("href"), base_url, allowed)
+        link_urls.append(url)
         if url is None:
             continue
         title = _anchor_title(anchor)
@@ -254,8 +304,7 @@ def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[s
             reports.setdefault(url, Link(url, title))
         elif is_column_title(title):
             columns.setdefault(url, Link(url, title))
-    raw = html if isinstance(html, str) else html.decode("utf-8", "replace")
-    pagination = _pagination(doc, page_url, base_url, allowed)
+    pagination = _pagination(doc, page_url, base_url, link_urls)
     # the column's own pages are pagination, not further columns ("./" on its own list)
     this_column = {_page_identity(u) for u in [page_url, *pagination]}
     return PageLinks(
@@ -263,7 +312,8 @@ def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[s
         attachments=list(attachments.values()),
         pagination=pagination,
         columns=[c for c in columns.values() if _page_identity(c.url) not in this_column],
-        declared_item_count=_declared_item_count(doc, raw),
+        declared_item_count=(_declared_item_count(doc, html, markup_is_source=True) if isinstance(html, str)
+                             else _declared_item_count(doc, html.decode("utf-8", "replace"))) if count_items else None,
     )
 
 

@@ -165,7 +165,8 @@ class ReportSpider(scrapy.Spider):
         if response.status != 200 or kind == "attachment" or not self._is_html(response):
             return
         source = self.sources[response.meta["source_id"]]
-        links = classify_links(response.text, response.url, source.allowed_domains)
+        # declared item counts matter on listing pages only (ColumnReach)
+        links = classify_links(response.text, response.url, source.allowed_domains, count_items=kind == "listing")
         if kind == "listing":
             reach = self.reach[source.id]
             reach.declare(links.declared_item_count)
