@@ -1,6 +1,5 @@
 """The real-corpus score of `disclosure parse` (../shared/tools/score_corpus.py) is 100%
 apart from the entries disputed in tests/corpus_disputes.tsv, each with its evidence."""
-import csv
 import re
 import subprocess
 import sys
@@ -8,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
+from tests.corpus_truth import disputed as disputed_entries
+
 PROJECT = Path(__file__).resolve().parents[1]
 SCORER = PROJECT.parent / "shared" / "tools" / "score_corpus.py"
-DISPUTES = Path(__file__).parent / "corpus_disputes.tsv"
 
 
 def test_corpus_score_is_complete_apart_from_disputes(corpus_dir):
     if not SCORER.exists():
         pytest.skip("../shared/tools/score_corpus.py is absent")
-    with DISPUTES.open(encoding="utf-8") as fh:
-        disputed = {(r["file"], r["metric"]) for r in csv.DictReader(fh, delimiter="\t")}
+    disputed = disputed_entries()
     disclosure = Path(sys.executable).with_name("disclosure")
     done = subprocess.run([sys.executable, str(SCORER), "--corpus", str(corpus_dir), "--cmd", str(disclosure) + " parse"],
                           capture_output=True, text=True, timeout=600)

@@ -26,6 +26,7 @@ from urllib.parse import urlsplit
 import pyarrow.parquet as pq
 import pytest
 
+from tests.corpus_truth import META, figure, undisputed_truth
 from warehouse.archive import RawArchive
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -245,16 +246,6 @@ exit $status
     assert_warehouse_holds_expected_figures(archive_dir, tmp_path)
 
 
-def load_scorer_metrics() -> dict:
-    """The scorer's own map from TRUTH.tsv metrics to fact keys (shared/tools/score_corpus.py)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("score_corpus", SHARED / "tools" / "score_corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.METRICS
-
-
 def assert_warehouse_holds_expected_figures(archive_dir: Path, tmp_path: Path) -> None:
     """Parse and build the replayed crawl: each report the column links to is in the warehouse
     with the figures read by hand from it (TRUTH.tsv of its corpus file, disputes excepted)."""
@@ -266,11 +257,7 @@ def assert_warehouse_holds_expected_figures(archive_dir: Path, tmp_path: Path) -
     parse_archive(archive_dir, tmp_path / "parsed")
     db = tmp_path / "warehouse.duckdb"
     build_warehouse(tmp_path / "parsed", db)
-    metrics = load_scorer_metrics()
-    with open(SHARED / "corpus" / "TRUTH.tsv", encoding="utf-8") as fh:
-        truth = list(csv.DictReader(fh, delimiter="\t"))
-    with open(Path(__file__).parent / "corpus_disputes.tsv", encoding="utf-8") as fh:
-        disputed = {(r["file"], r["metric"]) for r in csv.DictReader(fh, delimiter="\t")}
+    truth = undisputed_truth()
     with open(PINGTAN / "EXPECTED.tsv", encoding="utf-8", newline="") as fh:
         expected = list(csv.DictReader(fh, delimiter="\t"))
     checked = 0
@@ -289,14 +276,12 @@ def assert_warehouse_holds_expected_figures(archive_dir: Path, tmp_path: Path) -
                        union all select 'proactive', item_type, measure, value from fct_proactive_disclosure
                        where report_id = $1""", [report_id]).fetchall():
                 facts[(table, a, b)] = value
-            for row in truth:
-                if row["file"] != report["corpus_file"] or (row["file"], row["metric"]) in disputed:
-                    continue
-                if row["metric"] == "era":
-                    assert era == row["value"], (report["url"], era)
-                elif row["metric"] in metrics:
-                    got = next((facts[k] for k in metrics[row["metric"]] if k in facts), None)
-                    assert got == float(row["value"]), (report["corpus_file"], row["metric"], got, row["value"])
+            for metric, want in truth[report["corpus_file"]]:
+                if metric == "era":
+                    assert era == want, (report["url"], era)
+                elif metric not in META:
+                    got = figure(facts, metric)
+                    assert got == float(want), (report["corpus_file"], metric, got, want)
                     checked += 1
     assert checked >= 40
 

@@ -37,10 +37,9 @@ def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) 
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    import duckdb
+    from warehouse.analyst import connect_read_only
 
-    db = Path(args.database or DataPaths.default().database)
-    with duckdb.connect(str(db), read_only=True) as con:
+    with connect_read_only(args.database or DataPaths.default().database) as con:
         cur = con.execute(args.sql)
         print_rows([d[0] for d in cur.description], cur.fetchall())
     return 0
