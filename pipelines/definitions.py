@@ -3,16 +3,19 @@
 Thin by design: every asset calls `spiders.launch` or `warehouse`; no parsing here.
 """
 
+import datetime as dt
 import os
 import uuid
 from pathlib import Path
 
 from dagster import (
-    AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSpec,
-    ConfigurableResource, DefaultScheduleStatus, Definitions, MaterializeResult, MetadataValue,
-    ScheduleDefinition, asset, define_asset_job, in_process_executor, multi_asset,
+    AssetCheckResult, AssetCheckSeverity, AssetCheckSpec, AssetExecutionContext, AssetKey, AssetSelection,
+    AssetSpec, BackfillPolicy, Config, ConfigurableResource, DefaultScheduleStatus, Definitions, MaterializeResult,
+    MetadataValue, ScheduleDefinition, StaticPartitionsDefinition, asset, define_asset_job, in_process_executor,
+    multi_asset,
 )
 
+from spiders.sources import LIVE_CRAWL_ENV
 from warehouse.build import load_models
 from warehouse.config import PROJECT_ROOT, DataPaths
 
@@ -24,6 +27,17 @@ IDENTITY_CHECKS = {
     "reviews_totals": "reviews_",
     "requests_carry_over_across_years": "requests_carry_over_across_years",
 }
+
+
+# The regulations took effect in 2008; a year's report appears early the next year.
+FIRST_REPORT_YEAR = 2008
+REPORT_YEARS = StaticPartitionsDefinition([str(y) for y in range(FIRST_REPORT_YEAR, dt.date.today().year + 1)])
+
+
+def all_years_tags() -> dict[str, str]:
+    """Run tags that make one run cover every report_year partition (a single-run backfill)."""
+    keys = REPORT_YEARS.get_partition_keys()
+    return {"dagster/asset_partition_range_start": keys[0], "dagster/asset_partition_range_end": keys[-1]}
 
 
 class DisclosureSettings(ConfigurableResource):
@@ -43,7 +57,7 @@ class DisclosureSettings(ConfigurableResource):
         return DataPaths(Path(self.data_dir).resolve()) if self.data_dir else DataPaths.default()
 
     def live_crawl_allowed(self) -> bool:
-        return self.live_crawl or os.environ.get("DISCLOSURE_LIVE_CRAWL") == "1"
+        return self.live_crawl or os.environ.get(LIVE_CRAWL_ENV) == "1"
 
 
 @asset(group_name="acquire",
@@ -53,11 +67,11 @@ class DisclosureSettings(ConfigurableResource):
 def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
     from spiders.health import previous_summary, sources_that_dropped
     from spiders.launch import run_crawl
-    from spiders.sources import is_local_url, load_sources
+    from spiders.sources import load_sources
 
     paths = settings.paths
     sources = load_sources(settings.sources_path, base_url=settings.base_url or None)
-    remote = sorted(s.id for s in sources if not all(is_local_url(u) for u in s.entry_urls))
+    remote = sorted(s.id for s in sources if not s.is_local)
     skipped = ("no enabled sources" if not sources else
                "live crawling off" if remote and not settings.live_crawl_allowed() else None)
     if skipped:
@@ -86,16 +100,28 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
         "dropped": ", ".join(f"{s}: {a} -> {b}" for s, (a, b) in dropped.items()) or "none"})
 
 
-@asset(group_name="parse", deps=[raw_archive],
-       description="Parse every archived report (cached by sha256) into Parquet datasets partitioned by report_year.")
-def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings) -> MaterializeResult:
+class ParseConfig(Config):
+    reparse: bool = False  # parse the selected years' documents again, ignoring the parse cache
+
+
+@asset(group_name="parse", deps=[raw_archive], partitions_def=REPORT_YEARS,
+       backfill_policy=BackfillPolicy.single_run(),
+       description="Parse archived reports (cached by sha256) into Parquet datasets partitioned by report_year. "
+                   "All partitions: every year whose inputs changed is rewritten, the others carried over; "
+                   "some partitions: a backfill of those years.")
+def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings, config: ParseConfig):
     from warehouse.parse_archive import parse_archive
 
     paths = settings.paths
-    summary = parse_archive(paths.archive, paths.parsed, settings.registry_path)
+    keys = context.partition_keys if context.has_partition_key_range or context.has_partition_key else []
+    years = [int(k) for k in keys] if keys and set(keys) != set(REPORT_YEARS.get_partition_keys()) else None
+    summary = parse_archive(paths.archive, paths.parsed, settings.registry_path, years=years, reparse=config.reparse)
     context.log.info(f"parse: {summary.as_dict()}")
     return MaterializeResult(metadata={
-        "unchanged": summary.unchanged,
+        "unchanged": summary.unchanged, "backfill": MetadataValue.json(years or "all years"),
+        "years_rewritten": MetadataValue.json(summary.years_rewritten),
+        "years_carried": MetadataValue.json(summary.years_carried),
+        "left_for_full_run": summary.left_for_full_run,
         "documents": summary.documents, "parsed_now": summary.parsed_now, "reports": summary.reports,
         "facts": summary.facts, "failed_checks": summary.failed_checks,
         "quarantined": MetadataValue.json(summary.quarantined), "path": str(paths.parsed),
@@ -152,14 +178,23 @@ def warehouse_models(context: AssetExecutionContext, settings: DisclosureSetting
 
 
 crawl_parse_build = define_asset_job("crawl_parse_build", selection="*", executor_def=in_process_executor,
+                                     tags=all_years_tags(),
                                      description="Crawl the sources, parse new documents, rebuild the warehouse.")
 
+backfill_report_years = define_asset_job(
+    "backfill_report_years", selection=AssetSelection.assets(parsed_reports).downstream(),
+    executor_def=in_process_executor,  # partitioned by report_year like parsed_reports
+    description="Parse the archived reports of the selected years again (no crawl) and rebuild the warehouse.")
+
+
+# The job's tags make each nightly run cover every report_year partition.
 nightly = ScheduleDefinition(name="nightly_crawl_parse_build", job=crawl_parse_build, cron_schedule="30 2 * * *",
                              execution_timezone="Asia/Shanghai", default_status=DefaultScheduleStatus.STOPPED)
 
+
 defs = Definitions(
     assets=[raw_archive, parsed_reports, warehouse_models],
-    jobs=[crawl_parse_build],
+    jobs=[crawl_parse_build, backfill_report_years],
     schedules=[nightly],
     resources={"settings": DisclosureSettings()},
 )

@@ -27,12 +27,16 @@ def summary_path(archive_dir: str | Path, run_id: str) -> Path:
     return Path(archive_dir) / "manifest" / f"crawl-{run_id}.summary.json"
 
 
-def _is_depth_cut(row: dict) -> bool:
-    return (row["error"] or "").startswith("DepthLimit")
-
-
-def _is_error(row: dict) -> bool:
-    return row["error"] is not None or row["status"] is None or row["status"] >= 400
+def row_outcome(row: dict) -> str | None:
+    """The summary count a manifest row adds to: "depth_limited", "errors", "reports",
+    "attachments" or "listings" (None for the others: robots.txt, other pages)."""
+    if (row["error"] or "").startswith("DepthLimit"):  # a link not followed by policy, not a failed fetch
+        return "depth_limited"
+    if row["error"] is not None or row["status"] is None or row["status"] >= 400:
+        return "errors"
+    if row["kind"] in ("report", "attachment", "listing"):
+        return row["kind"] + "s"
+    return None
 
 
 def summarize(rows: list[dict], spider) -> dict[str, Any]:
@@ -43,12 +47,9 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         counts = per_source.setdefault(row["source_id"] or "?", Counter())
         if row["status"] is not None:
             counts["pages_fetched"] += 1
-        if _is_depth_cut(row):   # a link not followed by policy, not a failed fetch
-            counts["depth_limited"] += 1
-        elif _is_error(row):
-            counts["errors"] += 1
-        elif row["kind"] in ("report", "attachment", "listing"):
-            counts[row["kind"] + "s"] += 1
+        outcome = row_outcome(row)
+        if outcome:
+            counts[outcome] += 1
         if (row["error"] or "").startswith("IgnoreRequest: Forbidden by robots.txt"):
             counts["robots_forbidden"] += 1
     sources = {}

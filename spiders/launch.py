@@ -7,7 +7,20 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+from collections import deque
 from pathlib import Path
+
+STDERR_TAIL_LINES = 200  # kept for the error message and the summary's log_tail
+
+
+def _forward_stderr(stream, tail: deque) -> None:
+    """Copy the crawl's stderr to ours as it comes (Dagster captures ours: its log gets the
+    periodic progress lines while the crawl runs), keeping the last lines."""
+    for line in stream:
+        sys.stderr.write(line)
+        sys.stderr.flush()
+        tail.append(line)
 
 
 def run_crawl(sources: Path, archive: Path, run_id: str, profile: str = "polite",
@@ -15,15 +28,25 @@ def run_crawl(sources: Path, archive: Path, run_id: str, profile: str = "polite"
               timeout: float | None = None) -> dict:
     """Run `python -m spiders.run` and return its summary (the JSON it writes next to the manifest)."""
     cmd = [sys.executable, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive),
-           "--run-id", run_id, "--profile", profile]
+           "--run-id", run_id, "--profile", profile, "--progress", "plain"]
     if base_url:
         cmd += ["--base-url", base_url]
     for source_id in source_ids or []:
         cmd += ["--source", source_id]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise RuntimeError(f"crawl failed (exit {proc.returncode}):\n{proc.stderr[-4000:]}")
+    tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
+    with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
+        forwarder = threading.Thread(target=_forward_stderr, args=(proc.stderr, tail), daemon=True)
+        forwarder.start()
+        try:
+            returncode = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+        forwarder.join()
+    stderr = "".join(tail)
+    if returncode != 0:
+        raise RuntimeError(f"crawl failed (exit {returncode}):\n{stderr[-4000:]}")
     summary_path = Path(archive) / "manifest" / f"crawl-{run_id}.summary.json"
     summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.exists() else {}
-    summary["log_tail"] = proc.stderr[-2000:]
+    summary["log_tail"] = stderr[-2000:]
     return summary

@@ -3,11 +3,15 @@ cannot restart, so Dagster never runs a crawl in its own process):
 
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
-        [--include-disabled] [--user-agent UA] [--refetch] [--max-size BYTES] [--download-timeout SECONDS]
+        [--include-disabled] [--user-agent UA] [--refetch] [--max-size BYTES] [--download-timeout SECONDS] \
+        [--progress auto|rich|plain|off] [--progress-interval SECONDS]
 
 Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
-a one-line summary. Exit status: 0 when the crawl ran (sources without reports are
-marked in the summary, not here), 1 on a crash, 2 on bad arguments.
+a one-line summary on stdout. Exit status: 0 when the crawl ran (sources without reports
+are marked in the summary, not here), 1 on a crash, 2 on bad arguments.
+
+Progress goes to stderr (spiders.progress): a live panel when stderr is a terminal, else
+a plain line every --progress-interval seconds (auto), and a per-source table at the end.
 
 Incremental: report pages and attachments already archived with status 200 are not
 fetched again (--refetch overrides); listing pages are revalidated through Scrapy's
@@ -37,11 +41,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--max-size", type=int, metavar="BYTES",
                     help="DOWNLOAD_MAXSIZE: responses larger than this (also once decompressed) are dropped and recorded")
     ap.add_argument("--download-timeout", type=float, metavar="SECONDS", help="DOWNLOAD_TIMEOUT")
+    ap.add_argument("--progress", default="auto", choices=("auto", "rich", "plain", "off"),
+                    help="progress on stderr: auto is rich on a terminal, plain lines otherwise")
+    ap.add_argument("--progress-interval", type=float, metavar="SECONDS",
+                    help="seconds between plain progress lines (default: CRAWL_PROGRESS_INTERVAL, 10)")
     args = ap.parse_args(argv)
     if args.max_size is not None and args.max_size <= 0:
         ap.error("--max-size must be a positive number of bytes")
     if args.download_timeout is not None and args.download_timeout <= 0:
         ap.error("--download-timeout must be positive")
+    if args.progress_interval is not None and args.progress_interval <= 0:
+        ap.error("--progress-interval must be positive")
+    if args.progress == "auto":
+        args.progress = "rich" if sys.stderr.isatty() else "plain"
     return args
 
 
@@ -71,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     from scrapy.crawler import CrawlerProcess
 
     from spiders.archive_pipeline import summary_path
+    from spiders.progress import make_console, print_summary
     from spiders.report_spider import ReportSpider
     from spiders.settings import crawl_settings
 
@@ -84,8 +97,11 @@ def main(argv: list[str] | None = None) -> int:
         overrides["DOWNLOAD_WARNSIZE"] = min(args.max_size, crawl_settings(args.profile)["DOWNLOAD_WARNSIZE"])
     if args.download_timeout is not None:
         overrides["DOWNLOAD_TIMEOUT"] = args.download_timeout
+    if args.progress_interval is not None:
+        overrides["CRAWL_PROGRESS_INTERVAL"] = args.progress_interval
     settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id,
-                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"), **overrides)
+                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"),
+                              CRAWL_PROGRESS=args.progress, **overrides)
     process = CrawlerProcess(settings)
     summary_file = summary_path(args.archive, args.run_id)
     summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
@@ -95,7 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     if not summary_file.exists():  # the pipeline failed to write: that is a crash
         print(f"error: crawl ended without writing {summary_file}", file=sys.stderr)
         return 1
-    print(one_line(json.loads(summary_file.read_text(encoding="utf-8"))), flush=True)
+    summary = json.loads(summary_file.read_text(encoding="utf-8"))
+    if args.progress != "off":
+        print_summary(summary, make_console(args.progress))
+    print(one_line(summary), flush=True)
     return 0
 
 

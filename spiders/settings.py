@@ -2,14 +2,18 @@
 
 - polite: real government sites. robots.txt obeyed, a user agent naming the project
   and a contact URL, one second between requests and AutoThrottle on top, two
-  requests at a time per site, no cookies, 3 retries on 5xx/408/429/timeouts.
+  requests at a time per site, no cookies, 3 retries on 5xx/408/429/timeouts, waiting
+  2 s, 4 s, 8 s (jittered, at most 60 s; longer when Retry-After asks for it).
 - loopback: the local test and demo sites. No delays, short timeout (Scrapy waits
-  DOWNLOAD_TIMEOUT out on shutdown), 16 requests at a time per domain. robots.txt
-  is still obeyed, so tests exercise it.
+  DOWNLOAD_TIMEOUT out on shutdown), 16 requests at a time per domain, retries after
+  0.2 s, 0.4 s, 0.8 s (at most 1 s). robots.txt is still obeyed, so tests exercise it.
 
-Scrapy 2.19's RetryMiddleware retries immediately: it has no backoff setting
-(checked in scrapy/downloadermiddlewares/retry.py and settings/default_settings.py);
-on real sites DOWNLOAD_DELAY and AutoThrottle space the retries out.
+Scrapy's own RetryMiddleware retries immediately (it has no backoff setting): it is
+replaced by spiders.retry.BackoffRetryMiddleware, which waits without holding up the
+other requests of the crawl (RETRY_BACKOFF_BASE, RETRY_BACKOFF_MAX).
+
+CRAWL_PROGRESS ("off", "plain" or "rich", set by spiders.run) switches on the progress
+display of spiders.progress; CRAWL_PROGRESS_INTERVAL is the seconds between plain lines.
 """
 from __future__ import annotations
 
@@ -26,6 +30,12 @@ COMMON: dict = {
     "COOKIES_ENABLED": False,
     "RETRY_ENABLED": True,
     "RETRY_TIMES": 3,  # 1 request + 3 retries; RETRY_HTTP_CODES default: 500 502 503 504 522 524 408 429
+    "DOWNLOADER_MIDDLEWARES": {
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "spiders.retry.BackoffRetryMiddleware": 550,  # Scrapy's slot for RetryMiddleware
+    },
+    "RETRY_BACKOFF_BASE": 2.0,   # seconds before the first retry, doubled for each next one
+    "RETRY_BACKOFF_MAX": 60.0,   # cap of a wait, Retry-After included
     "DOWNLOAD_MAXSIZE": 50 * MB,
     "DOWNLOAD_WARNSIZE": 20 * MB,
     "DEPTH_LIMIT": 5,  # entry → column → page N → report → attachment, with one hop to spare
@@ -42,6 +52,9 @@ COMMON: dict = {
     "HTTPCACHE_POLICY": "scrapy.extensions.httpcache.RFC2616Policy",
     "HTTPCACHE_IGNORE_HTTP_CODES": list(range(400, 600)),
     "ITEM_PIPELINES": {"spiders.archive_pipeline.ArchivePipeline": 300},
+    "EXTENSIONS": {"spiders.progress.CrawlProgress": 500},
+    "CRAWL_PROGRESS": "off",
+    "CRAWL_PROGRESS_INTERVAL": 10.0,
     "LOG_LEVEL": "INFO",
 }
 
@@ -65,6 +78,8 @@ PROFILES: dict[str, dict] = {
         "CONCURRENT_REQUESTS": 32,
         "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
         "DOWNLOAD_TIMEOUT": 5,
+        "RETRY_BACKOFF_BASE": 0.2,
+        "RETRY_BACKOFF_MAX": 1.0,
         "LOG_LEVEL": "WARNING",
     },
 }

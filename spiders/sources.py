@@ -14,6 +14,8 @@ import yaml
 FAMILIES = ("trs_static", "json_api", "hanweb_annual_report")
 BASE_PLACEHOLDER = "{BASE}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Set to 1 to let a crawl started by Dagster or `disclosure crawl` reach sites that are not local.
+LIVE_CRAWL_ENV = "DISCLOSURE_LIVE_CRAWL"
 
 
 def is_local_url(url: str) -> bool:
@@ -44,6 +46,11 @@ class Source:
     enabled: bool = False
     api: JsonApi | None = None
     notes: str = ""
+
+    @property
+    def is_local(self) -> bool:
+        """Every URL the crawl starts from (entry pages, list API) is local: no real site is touched."""
+        return all(is_local_url(u) for u in (*self.entry_urls, *([self.api.url] if self.api else [])))
 
     def with_base_url(self, base_url: str | None) -> Source:
         """Substitute BASE_PLACEHOLDER in URLs (test and demo sites on a free port)."""

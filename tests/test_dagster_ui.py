@@ -34,7 +34,7 @@ EXPECTED_CHECKS = set(IDENTITY_CHECKS) | {"every_source_yields_reports"}
 SCHEDULE = "nightly_crawl_parse_build"
 
 # Looked up in dagster_graphql/schema: Query.assetNodes -> AssetNode.assetKey.path and
-# AssetNode.assetChecksOrError (union AssetChecksOrError: AssetChecks.checks[].name);
+# AssetNode.isPartitioned / partitionKeys, AssetNode.assetChecksOrError (union AssetChecksOrError: AssetChecks.checks[].name);
 # Query.repositoriesOrError (union RepositoriesOrError: RepositoryConnection.nodes[]) ->
 # Repository.schedules[] (Schedule.name, cronSchedule, executionTimezone, scheduleState.status).
 QUERY = """
@@ -42,6 +42,8 @@ query DisclosureDefinitions {
   assetNodes {
     assetKey { path }
     groupName
+    isPartitioned
+    partitionKeys
     assetChecksOrError {
       __typename
       ... on AssetChecks { checks { name } }
@@ -273,7 +275,11 @@ def test_graphql_lists_every_asset_check_and_the_schedule(dagster_ui):
     nightly = schedules[SCHEDULE]
     assert (nightly["cronSchedule"], nightly["executionTimezone"]) == ("30 2 * * *", "Asia/Shanghai")
     assert nightly["scheduleState"]["status"] == "STOPPED"     # off unless someone turns it on
-    assert "crawl_parse_build" in {j["name"] for r in repos["nodes"] for j in r["jobs"]}
+    assert {"crawl_parse_build", "backfill_report_years"} <= {j["name"] for r in repos["nodes"] for j in r["jobs"]}
+    # one report_year partition per year since 2008, for backfills from the UI; the warehouse is not partitioned
+    parsed = assets["parsed_reports"]
+    assert parsed["isPartitioned"] and parsed["partitionKeys"][:2] == ["2008", "2009"], parsed["partitionKeys"]
+    assert not assets["mart_agency_year"]["isPartitioned"]
     print(f"dagster ui answered after {dagster_ui.startup_seconds:.1f} s; {len(assets)} assets, {len(checks)} checks")
 
 

@@ -43,11 +43,11 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
         import os, signal
         import warehouse.parse_archive as pa
         real, count = pa.parse_cached, [0]
-        def dying(*args):
+        def dying(*args, **kwargs):
             count[0] += 1
             if count[0] == 10:
                 os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args)
+            return real(*args, **kwargs)
         pa.parse_cached = dying
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r})
     """)
@@ -72,6 +72,25 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
     assert (parsed / "current").resolve() == before
     build_warehouse(parsed, tmp_path / "wh2.duckdb")
     assert snapshot(tmp_path / "wh2.duckdb") == snapshot(reference.database)
+    # a one-year backfill killed after the other years were carried over (hard links to the
+    # current version's files): the current version stays whole, and so does the next run
+    run_and_kill(f"""
+        import os, signal
+        import warehouse.store as store
+        real = store.DatasetWriter.close
+        def dying(self):
+            if self.folder.name == "facts":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real(self)
+        store.DatasetWriter.close = dying
+        import warehouse.parse_archive as pa
+        pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r}, years=[2019])
+    """)
+    assert (parsed / "current").resolve() == before
+    assert parse_archive(paths.archive, parsed, registry, years=[2019]).years_rewritten == [2019]
+    build_warehouse(parsed, tmp_path / "wh3.duckdb")
+    assert snapshot(tmp_path / "wh3.duckdb") == snapshot(reference.database)
+    assert len(list(parsed.glob("@*"))) == 1   # the killed run's folder is gone
 
 
 def test_build_killed_midway_then_rerun(reference, tmp_path):

@@ -139,6 +139,22 @@ def read_parquet(path: str | Path, schema: pa.Schema) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+def table_rows(table: pa.Table) -> list[dict]:
+    """`table.to_pylist()` without importing pandas, which pyarrow does (over a second) to
+    convert tz-aware timestamps: UTC ones go through naive values and get their zone back."""
+    utc = [i for i, f in enumerate(table.schema)
+           if pa.types.is_timestamp(f.type) and f.type.tz in ("UTC", "+00:00")]
+    for i in utc:
+        table = table.set_column(i, table.schema[i].name, table.column(i).cast(pa.timestamp(table.schema[i].type.unit)))
+    rows = table.to_pylist()
+    names = [table.schema[i].name for i in utc]
+    for row in rows:
+        for name in names:
+            if row[name] is not None:
+                row[name] = row[name].replace(tzinfo=timezone.utc)
+    return rows
+
+
 class RawArchive:
     def __init__(self, root: str | Path):
         self.root = Path(root)
@@ -188,6 +204,10 @@ class RawArchive:
         """URLs of report pages and attachments some run archived with status 200."""
         rows = self.read_manifest().select(["url", "status", "kind", "sha256"]).to_pylist()
         return {r["url"] for r in rows if r["status"] == 200 and r["sha256"] and r["kind"] in ("report", "attachment")}
+
+    def manifest_rows(self) -> list[dict]:
+        """All manifest rows as dicts."""
+        return table_rows(self.read_manifest())
 
     def read_manifest(self) -> pa.Table:
         """All manifest rows of all runs (empty table with the schema when there are none)."""

@@ -59,34 +59,71 @@ def progress_bar(description: str):
     return bar, update
 
 
-def cmd_parse_archive(args: argparse.Namespace) -> int:
+def data_paths(args: argparse.Namespace) -> DataPaths:
+    return DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
+
+
+def run_parse_stage(paths: DataPaths, registry: str, **options):
+    """parse_archive with a progress bar, then its one-screen summary."""
     from warehouse.parse_archive import parse_archive
 
-    paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
     bar, update = progress_bar("parsing documents")
     with bar:
-        summary = parse_archive(paths.archive, paths.parsed, args.registry, progress=update, force=args.force)
-    print_rows(["documents", "parsed now", "reports", "facts", "failed checks", "quarantined"],
+        summary = parse_archive(paths.archive, paths.parsed, registry, progress=update, **options)
+    print_rows(["documents", "parsed now", "reports", "facts", "failed checks", "quarantined",
+                "years rewritten", "years carried over"],
                [(summary.documents, summary.parsed_now, summary.reports, summary.facts, summary.failed_checks,
-                 ", ".join(f"{k} {v}" for k, v in summary.quarantined.items()) or "none")],
-               title=f"parse: {paths.parsed}")
+                 ", ".join(f"{k} {v}" for k, v in summary.quarantined.items()) or "none",
+                 year_ranges(summary.years_rewritten) or "none", year_ranges(summary.years_carried) or "none")],
+               title=f"parse: {paths.parsed}" + (" (nothing changed)" if summary.unchanged else ""))
+    if summary.left_for_full_run:
+        print(f"{summary.left_for_full_run} document(s) belong to other years: the next full run parses them")
+    return summary
+
+
+def year_ranges(years: list[int]) -> str:
+    """2014-2017, 2019 for [2014, 2015, 2016, 2017, 2019]."""
+    spans: list[list[int]] = []
+    for year in sorted(years):
+        if spans and year == spans[-1][1] + 1:
+            spans[-1][1] = year
+        else:
+            spans.append([year, year])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def run_build_stage(paths: DataPaths, force: bool = False) -> None:
+    """build_warehouse with a progress bar, then its one-screen summary."""
+    from warehouse.build import build_warehouse
+
+    bar, update = progress_bar("building models")
+    with bar:
+        stats = build_warehouse(paths.parsed, paths.database, progress=lambda m, d, t: update(d, t, m), force=force)
+    if all(s["unchanged"] for s in stats.values()):
+        print(f"nothing changed since the last build: {paths.database} kept (--force rebuilds)")
+        return
+    print_rows(["model", "kind", "rows", "seconds"],
+               [(m, s["materialization"], s["rows"], s["seconds"]) for m, s in stats.items()])
+    print(f"database: {paths.database}")
+
+
+def cmd_parse_archive(args: argparse.Namespace) -> int:
+    run_parse_stage(data_paths(args), args.registry, force=args.force)
     return 0
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from warehouse.build import build_warehouse
+    run_build_stage(data_paths(args), force=args.force)
+    return 0
 
-    paths = DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
-    bar, update = progress_bar("building models")
-    with bar:
-        stats = build_warehouse(paths.parsed, paths.database, progress=lambda m, d, t: update(d, t, m),
-                                force=args.force)
-    if all(s["unchanged"] for s in stats.values()):
-        print(f"nothing changed since the last build: {paths.database} kept (--force rebuilds)")
-        return 0
-    print_rows(["model", "kind", "rows", "seconds"],
-               [(m, s["materialization"], s["rows"], s["seconds"]) for m, s in stats.items()])
-    print(f"database: {paths.database}")
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    paths = data_paths(args)
+    if not paths.archive.exists():
+        print(f"error: no raw archive at {paths.archive} (crawl first)", file=sys.stderr)
+        return 2
+    run_parse_stage(paths, args.registry, years=args.year, reparse=args.reparse)
+    run_build_stage(paths)
     return 0
 
 
@@ -154,6 +191,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(DataPaths(Path(args.data_dir or PROJECT_ROOT / "data" / "demo").resolve()))
 
 
+def cmd_crawl(args: argparse.Namespace) -> int:
+    """Run `python -m spiders.run` in place of this process: its progress and summary draw
+    straight on the terminal, and Ctrl-C reaches the crawl (which then stops cleanly)."""
+    import os
+    from datetime import datetime, timezone
+    from uuid import uuid4
+
+    from spiders.sources import LIVE_CRAWL_ENV, load_sources
+
+    try:
+        sources = load_sources(args.sources, only_ids=args.source, base_url=args.base_url,
+                               include_disabled=args.include_disabled)
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    remote = [s.id for s in sources if not s.is_local]
+    if remote and os.environ.get(LIVE_CRAWL_ENV) != "1":
+        print(f"error: not crawling live sites {', '.join(remote)} (entry URLs not on this machine); "
+              f"set {LIVE_CRAWL_ENV}=1 to crawl them", file=sys.stderr)
+        return 2
+    paths = data_paths(args)
+    run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid4().hex[:4]}"
+    cmd = [sys.executable, "-m", "spiders.run", "--sources", args.sources, "--archive", str(paths.archive),
+           "--run-id", run_id, "--profile", args.profile]
+    if args.base_url:
+        cmd += ["--base-url", args.base_url]
+    for source_id in args.source or []:
+        cmd += ["--source", source_id]
+    if args.include_disabled:
+        cmd.append("--include-disabled")
+    if args.refetch:
+        cmd.append("--refetch")
+    os.execv(sys.executable, cmd)
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     import os
     import shutil
@@ -180,11 +252,29 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir", help="where the demo's data goes (default: ./data/demo)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("crawl", help="crawl the sources into the raw archive, with progress on the terminal")
+    p.add_argument("--sources", default=str(PROJECT_ROOT / "sources.yaml"), help="sources registry (YAML)")
+    p.add_argument("--data-dir", help="the archive goes to DATA_DIR/raw (default: $DISCLOSURE_DATA_DIR or ./data)")
+    p.add_argument("--source", action="append", metavar="ID", help="crawl only this source (repeatable)")
+    p.add_argument("--profile", default="polite", choices=("polite", "loopback"),
+                   help="polite for real sites; loopback for local test and demo sites")
+    p.add_argument("--base-url", help="substituted for {BASE} in entry URLs")
+    p.add_argument("--include-disabled", action="store_true", help="also crawl sources marked enabled: false")
+    p.add_argument("--refetch", action="store_true", help="fetch archived report pages and attachments again")
+    p.set_defaults(func=cmd_crawl)
+
     p = sub.add_parser("parse-archive", help="parse the raw archive into the Parquet datasets")
     p.add_argument("--data-dir")
     p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
     p.add_argument("--force", action="store_true", help="write a new version even when nothing changed")
     p.set_defaults(func=cmd_parse_archive)
+
+    p = sub.add_parser("backfill", help="re-parse the reports of some years and rebuild the warehouse")
+    p.add_argument("--year", type=int, action="append", required=True, help="a report year (repeatable)")
+    p.add_argument("--data-dir")
+    p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
+    p.add_argument("--reparse", action="store_true", help="parse those years' documents again, ignoring the parse cache")
+    p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("build", help="build the DuckDB warehouse from sql/ over the Parquet datasets")
     p.add_argument("--data-dir")

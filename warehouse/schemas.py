@@ -85,6 +85,7 @@ QUARANTINE_SCHEMA = pa.schema([
     ("content_sha256", pa.string()),
     ("url", pa.string()),
     ("source_id", pa.string()),
+    ("report_year", pa.int32()),         # when the document tells one (a landing page does)
     ("reason", pa.string()),
     ("detail", pa.string()),
 ])

@@ -5,7 +5,8 @@ One parse run writes one version folder `PARSED/@<stamp>/` holding every dataset
 `<name>/part-NNNNN.parquet` when unpartitioned; an empty dataset is one file with the
 schema and no rows, so the SQL views always have something to read. Rows are written
 in batches as they come, so memory stays bounded however large the corpus. `commit()`
-swaps the symlink `PARSED/current` to the new version atomically: a reader never sees
+swaps the symlink `PARSED/current` to the new version atomically (year partitions that
+did not change are carried over from the previous version by hard link): a reader never sees
 half a write, the datasets always come from the same run, and a killed run leaves the
 previous version current.
 """
@@ -39,6 +40,14 @@ def read_version_info(parsed_dir: str | Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
 
+def update_version_info(parsed_dir: str | Path, changes: dict) -> None:
+    """Change entries of the current version's info in place (atomically)."""
+    path = current_version(parsed_dir) / VERSION_INFO
+    tmp = path.with_name(f".{VERSION_INFO}.{uuid.uuid4().hex[:8]}")
+    tmp.write_text(json.dumps({**read_version_info(parsed_dir), **changes}, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
 class DatasetWriter:
     def __init__(self, version: Path, name: str, batch_rows: int = BATCH_ROWS):
         self.folder, self.batch_rows = version / name, batch_rows
@@ -48,8 +57,11 @@ class DatasetWriter:
         self.buffered = 0
         self.parts = 0
         self.rows = 0
+        self.carried: set = set()  # year partitions taken from the previous version
 
     def add(self, row: dict) -> None:
+        if self.carried and row.get("report_year") in self.carried:
+            raise ValueError(f"{self.folder.name}: year {row['report_year']} was carried over, not rewritten")
         self.buffers[row.get("report_year") if self.partitioned else None].append(row)
         self.buffered += 1
         self.rows += 1
@@ -73,7 +85,7 @@ class DatasetWriter:
 
     def close(self) -> None:
         self.flush()
-        if self.parts == 0:
+        if self.parts == 0 and not self.carried:
             pq.write_table(self.schema.empty_table(), self.folder / "part-00000.parquet")
 
 
@@ -87,6 +99,25 @@ class ParsedVersion:
 
     def __getitem__(self, name: str) -> DatasetWriter:
         return self.writers[name]
+
+    def carry_over(self, previous: Path, years) -> None:
+        """Take the year partitions `years` of every partitioned dataset from the `previous`
+        version as they are: hard links (a copy where links are not possible), never rewritten."""
+        for name, writer in self.writers.items():
+            if not writer.partitioned:
+                continue
+            for year in years:
+                source = previous / name / f"report_year={year}"
+                if not source.is_dir():
+                    continue
+                target = writer.folder / source.name
+                target.mkdir()
+                for part in source.iterdir():
+                    try:
+                        os.link(part, target / part.name)
+                    except OSError:
+                        shutil.copy2(part, target / part.name)
+                writer.carried.add(year)
 
     def commit(self, info: dict | None = None) -> Path:
         """Make this version current; `info` is kept beside it (what it was made from)."""
