@@ -315,7 +315,9 @@ def pipeline_run(portal: Path, data: Path, label: str, logs: Path, port: int) ->
     crawl = our_crawl(portal, data / "raw", label, logs, refetch=False, port=port)
     parse = run_child(stage_cmd("parse", data / "raw", data / "parsed", portal / "agencies.yaml"), logs / f"parse-{label}.log")
     build = run_child(stage_cmd("build", data / "parsed", data / "warehouse.duckdb"), logs / f"build-{label}.log")
-    return {"crawl": crawl["wall"], "parse": parse.wall, "build": build.wall,
+    # work: the stages' own seconds, without interpreter, import and Scrapy start-up
+    work = crawl["crawl_s"] + parse.result.get("seconds", parse.wall) + build.result.get("seconds", build.wall)
+    return {"crawl": crawl["wall"], "parse": parse.wall, "build": build.wall, "work": work,
             "total": crawl["wall"] + parse.wall + build.wall, "pages": crawl["pages"], "reports_fetched": crawl["reports"],
             "parse_result": parse.result, "parse_vmhwm_mb": parse.result.get("vmhwm_mb"),
             "build_vmhwm_mb": build.result.get("vmhwm_mb")}
@@ -339,7 +341,8 @@ def bench_incremental(portal: Path, work: Path) -> dict:
         log("incremental: the parser changed during the runs; measuring a third run")
         second = pipeline_run(portal, data, "third", work / "logs", port)
         log(f"incremental third run {second['total']:.1f} s (parse now {second['parse_result'].get('parsed_now')})")
-    return {"first": first, "second": second, "share": second["total"] / first["total"], "parsed_dir": data / "parsed",
+    return {"first": first, "second": second, "share": second["total"] / first["total"],
+            "work_share": second["work"] / first["work"], "parsed_dir": data / "parsed",
             "note": note}
 
 
@@ -483,7 +486,7 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
         verdict = ok(build[n]["seconds"] <= TARGETS["build_100k"]) if n == 100_000 else ""
         add(f"| build, {n:,} reports ({build[n]['counts']['facts']:,} facts) | {build[n]['seconds']:.1f} s | {tgt} | {verdict} |")
     add(f"| incremental, second run / first | {inc['second']['total']:.1f} s / {inc['first']['total']:.1f} s = "
-        f"{inc['share']:.1%} | ≤ 5% | {ok(inc['share'] <= TARGETS['incremental'])} |")
+        f"{inc['share']:.1%} (work without start-up: {inc['work_share']:.1%}) | ≤ 5% | {ok(inc['share'] <= TARGETS['incremental'])} |")
     extrap = big != 100_000
     sizes = ", ".join(f"{p['documents']:,}" for p in mem)
     add(f"| memory, parse stage at 100,000 reports | {parse_mem_100k:,.0f} MB ({how}; runs at {sizes} documents) "
@@ -565,13 +568,17 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
     add("## 4. Incremental (crawl + parse + build, then again with nothing changed)\n")
     add(f"Portal: {cfg.portal_copies} agency sets; each stage a child process as in production (crawl: `python -m spiders.run "
         "--profile loopback`, no --refetch; parse: parse_archive; build: build_warehouse); wall times include start-up.\n")
-    add("| run | crawl s | parse s | build s | total s | pages fetched | reports fetched | parsed now |")
-    add("|---|---|---|---|---|---|---|---|")
+    add("| run | crawl s | parse s | build s | total s | of which work s | pages fetched | reports fetched | parsed now | years rewritten |")
+    add("|---|---|---|---|---|---|---|---|---|---|")
     for label in ("first", "second"):
         x = inc[label]
-        add(f"| {label} | {x['crawl']:.1f} | {x['parse']:.1f} | {x['build']:.1f} | {x['total']:.1f} | {x['pages']} | "
-            f"{x['reports_fetched']} | {x['parse_result'].get('parsed_now')} |")
-    add(f"\nSecond run / first run: **{inc['share']:.1%}**.\n")
+        add(f"| {label} | {x['crawl']:.1f} | {x['parse']:.1f} | {x['build']:.1f} | {x['total']:.1f} | {x['work']:.2f} | "
+            f"{x['pages']} | {x['reports_fetched']} | {x['parse_result'].get('parsed_now')} | "
+            f"{len(x['parse_result'].get('years_rewritten') or []) if not x['parse_result'].get('unchanged') else 0} |")
+    add(f"\nSecond run / first run: **{inc['share']:.1%}** of the wall time; {inc['work_share']:.1%} of the work "
+        "(crawl from the spider's open to its close, parse_archive and build_warehouse inside their processes). "
+        "The rest of the second run is fixed start-up: the interpreter, Scrapy's import and engine set-up "
+        "(about 2 s on this machine, whatever the portal's size), pyarrow and DuckDB.\n")
     if inc.get("note"):
         add(inc["note"] + "\n")
     if r.get("profile_incremental"):

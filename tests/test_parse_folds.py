@@ -36,6 +36,15 @@ def test_to_simplified_keeps_length_and_folds_characters():
     assert "国务院办公厅" in out
 
 
+def test_folds_match_the_character_rules_on_every_character():
+    # the folds replace only the characters their tables list: none may be missing
+    # (CJK characters reach plane 3; zhconv simplifies some of planes 2 and 3)
+    every = "".join(chr(c) for c in range(0x20, 0x32000) if not 0xD800 <= c < 0xE000)
+    simplified = "".join(_simplified_char(ch) if ord(ch) > 0x2E80 else ch for ch in every)
+    assert to_simplified(every) == simplified
+    assert normalise_text(every).text == _halfwidth_reference(simplified)
+
+
 def test_normalise_text_drops_pinyin_and_keeps_offsets():
     norm = normalise_text(SAMPLE)
     assert "(kāi)" not in norm.text and "(www)" in norm.text

@@ -16,9 +16,11 @@ TABLE_DIMENSIONS = {
     "proactive": ("item_type", "measure"),
 }
 _VALID = {dim: {k.key for k in keys} for dim, keys in DIMENSIONS.items()}
+# table -> its two dimensions, each with the keys it allows
+_TABLE_KEYS = {table: tuple((dim, _VALID[dim]) for dim in TABLE_DIMENSIONS[table]) for table in TABLES}
 
 
-@dataclass
+@dataclass(slots=True)
 class Fact:
     """One figure of one report, with where it came from.
 
@@ -35,19 +37,23 @@ class Fact:
     approximate: bool = False
 
     def __post_init__(self) -> None:
-        if self.table not in TABLES:
+        # A report has hundreds of facts: the checks are a few lookups each.
+        dimensions = _TABLE_KEYS.get(self.table)
+        if dimensions is None:
             raise ValueError(f"unknown fact table {self.table!r}")
-        expected = TABLE_DIMENSIONS[self.table]
-        if tuple(self.dims) != expected:
-            self.dims = {d: self.dims[d] for d in expected}
-        for dim, key in self.dims.items():
-            if key not in _VALID[dim]:
-                raise ValueError(f"unknown {dim} key {key!r}")
+        (a, valid_a), (b, valid_b) = dimensions
+        dims = self.dims
+        if tuple(dims) != (a, b):
+            self.dims = dims = {a: dims[a], b: dims[b]}
+        if dims[a] not in valid_a:
+            raise ValueError(f"unknown {a} key {dims[a]!r}")
+        if dims[b] not in valid_b:
+            raise ValueError(f"unknown {b} key {dims[b]!r}")
 
     @property
     def key(self) -> tuple[str, str, str]:
-        a, b = TABLE_DIMENSIONS[self.table]
-        return (self.table, self.dims[a], self.dims[b])
+        a, b = self.dims.values()  # the table's two dimensions, in order (__post_init__)
+        return (self.table, a, b)
 
     def to_json(self) -> dict:
         out = {"table": self.table, **self.dims, "value": self.value,
@@ -109,7 +115,8 @@ def dedupe_facts(facts: list[Fact]) -> list[Fact]:
     seen: set[tuple] = set()
     out = []
     for f in facts:
-        if f.key not in seen:
-            seen.add(f.key)
+        key = f.key
+        if key not in seen:
+            seen.add(key)
             out.append(f)
     return out

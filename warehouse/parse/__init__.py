@@ -37,7 +37,7 @@ def parse_document(doc: Document) -> ParsedReport:
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
         facts += parse_flat_tables(doc.text, era, _tables_left_to_text(doc, facts))
         # Prose may state what a table left out (or the tables are images).
-        facts += parse_prose_facts(doc.text, era, norm=doc.normalised)
+        facts += parse_prose_facts(doc.text, era, norm=doc.normalised, known=frozenset(f.key for f in facts))
     elif era == "prose":
         facts = parse_prose_facts(doc.text, era, tables=doc.tables, norm=doc.normalised)
     else:

@@ -25,28 +25,41 @@ def cell_text(cell) -> str:
         text = "".join(parts)
     else:  # most cells: plain text, no markup inside
         text = cell.text or ""
-    text = _SPACES.sub(" ", text.replace("\n", " "))
-    return text.strip()
+    # Printable text without a space has nothing to fold or strip (every other blank,
+    # \n and &nbsp; included, is unprintable): most cells, and the regex is skipped.
+    if " " in text or not text.isprintable():
+        text = _SPACES.sub(" ", text.replace("\n", " ")).strip()
+    return text
 
 
 def _collect_text(node, parts: list[str], top) -> None:
-    tag = node.tag if isinstance(node.tag, str) else ""
+    # every lxml property read (tag, text, tail) builds a new str: each is read once
+    tag = node.tag
+    if not isinstance(tag, str):  # a comment or processing instruction: its tail only
+        tag = ""
+    inner = node is not top
     # a nested table is its own table, except a one-cell table: that is a frame around the
     # cell's text (editor markup), and its text is what the cell shows
-    if tag in ("script", "style") or (tag == "table" and node is not top and not _is_frame(node)):
-        if node.tail and node is not top:
-            parts.append(node.tail)
+    if tag in ("script", "style") or (tag == "table" and inner and not _is_frame(node)):
+        tail = node.tail
+        if tail and inner:
+            parts.append(tail)
         return
-    if tag in _BLOCK_TAGS and node is not top:
+    block = inner and tag in _BLOCK_TAGS
+    if block:
         parts.append(" ")
-    if node.text and tag:
-        parts.append(node.text)
+    if tag:
+        text = node.text
+        if text:
+            parts.append(text)
     for child in node:
         _collect_text(child, parts, top)
-    if tag in _BLOCK_TAGS and node is not top:
+    if block:
         parts.append(" ")
-    if node.tail and node is not top:
-        parts.append(node.tail)
+    if inner:
+        tail = node.tail
+        if tail:
+            parts.append(tail)
 
 
 def _is_frame(table) -> bool:
@@ -61,8 +74,8 @@ def _is_frame(table) -> bool:
 _DIGITS = re.compile(r"\d+")
 
 
-def _span(cell, name: str, notes: list[str] | None = None) -> int:
-    raw = cell.get(name)
+def _span(raw: str | None, name: str, notes: list[str] | None = None) -> int:
+    """A rowspan/colspan attribute's value (`raw`, None when absent) as a span."""
     if raw is None:
         return 1
     raw = (raw or "1").strip()
@@ -92,29 +105,46 @@ def _nearest_table(node):
 def table_grid(table, notes: list[str] | None = None) -> list[list[str]]:
     """The grid of one lxml <table> element: a list of rows of equal length.
     Malformed row/col spans are reported in `notes` when a list is given."""
-    grid: dict[tuple[int, int], str] = {}
-    n_rows = 0
+    # grid[r][c] is None where no cell has been placed; a position covered twice (spans
+    # that overlap) keeps the first cell's text. Rows spanned below the last <tr> are
+    # built too: they widen the table, but are not rows of it. A row list ends with a
+    # placed cell (it only grows to place one), so the widest list is the table's width.
+    grid: list[list[str | None]] = []
     with_cells: set[int] = set()  # rows whose <tr> has cells of its own
-    for r, tr in enumerate(_own_rows(table)):
+    own_rows = _own_rows(table)
+    for r, tr in enumerate(own_rows):
+        if r == len(grid):
+            grid.append([])
+        row = grid[r]
         c = 0
         for cell in tr.iterchildren("td", "th"):
-            with_cells.add(r)
-            while (r, c) in grid:
+            while c < len(row) and row[c] is not None:
                 c += 1
             text = cell_text(cell)
-            rowspan, colspan = _span(cell, "rowspan", notes), _span(cell, "colspan", notes)
-            if rowspan == colspan == 1:
-                grid.setdefault((r, c), text)
-            else:
-                for dr in range(rowspan):
-                    for dc in range(colspan):
-                        grid.setdefault((r + dr, c + dc), text)
+            rowspan, colspan = cell.get("rowspan"), cell.get("colspan")
+            if rowspan is None and colspan is None:  # most cells; row[c] is free or c is the row's end
+                if c == len(row):
+                    row.append(text)
+                else:
+                    row[c] = text
+                c += 1
+                continue
+            rowspan, colspan = _span(rowspan, "rowspan", notes), _span(colspan, "colspan", notes)
+            while len(grid) < r + rowspan:
+                grid.append([])
+            for spanned in grid[r:r + rowspan]:
+                if len(spanned) < c + colspan:
+                    spanned.extend([None] * (c + colspan - len(spanned)))
+                for at in range(c, c + colspan):
+                    if spanned[at] is None:
+                        spanned[at] = text
             c += colspan
-        n_rows = r + 1
-    if not grid:
+        if c:  # a cell was placed
+            with_cells.add(r)
+    n_cols = max(map(len, grid), default=0)
+    if not n_cols:
         return []
-    n_cols = max(c for _, c in grid) + 1
-    rows = [[grid.get((r, c), "") for c in range(n_cols)] for r in range(n_rows)]
+    rows = [[text or "" for text in row] + [""] * (n_cols - len(row)) for row in grid[:len(own_rows)]]
     return _drop_empty_rows(rows, with_cells)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import islice
 
 from warehouse.parse.documents import Document
 from warehouse.parse.numbers import parse_chinese_number
@@ -44,14 +45,17 @@ def _norm(text: str) -> str:
 
 def body_text(text: str) -> str:
     """The report body of a crawler dump (after '==== 正文 ===='), else the whole text."""
-    m = _BODY_MARKER.search(text[:5000])
+    head = text[:5000]
+    # The regex tries every position (it opens with a repeat): look for its word first.
+    m = _BODY_MARKER.search(head) if "正文" in head else None
     return text[m.end():] if m else text
 
 
 def _header_field(text: str, *names: str) -> str | None:
     head = text[:3000]
     for name in names:
-        m = re.search(_HEADER_FIELD.format(name=name), head)
+        # the regex tries every line start: look for the field's name first
+        m = re.search(_HEADER_FIELD.format(name=name), head) if name in head else None
         if m and m.group(1).strip():
             return m.group(1).strip()
     return None
@@ -69,8 +73,8 @@ def _looks_like_title(line: str) -> bool:
 
 @lru_cache(maxsize=8)  # detect_title runs for the year, the agency and the report itself
 def _title_from_lines(text: str) -> str | None:
-    lines = [ln.strip(" |#\t\u3000") for ln in body_text(text).splitlines()]
-    lines = [ln for ln in lines if ln][:15]
+    stripped = (ln.strip(" |#\t\u3000") for ln in body_text(text).splitlines())
+    lines = list(islice(filter(None, stripped), 15))  # the first 15 lines with text
     for i, line in enumerate(lines):
         if _looks_like_title(line):
             # The body's name may sit on the line above: '五常市民意乡' + '2021年…年度报告'.
@@ -103,6 +107,7 @@ def is_listing_page(text: str) -> bool:
     return _is_listing_norm(_norm(text))
 
 
+@lru_cache(maxsize=8)  # asked by detect_era and detect_year of the same text
 def _is_listing_norm(norm: str) -> bool:
     """is_listing_page on text already normalised."""
     titles = set(re.findall(_YEAR + r"年[^。；\n<>\"]{0,20}?信息公开[^。；\n<>\"]{0,6}?" + _REPORT_WORDS, norm))
@@ -122,9 +127,6 @@ _NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
 _NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
 
 
-_WHITESPACE = re.compile(r"\s+")
-
-
 def _is_disclosure_report(compact: str) -> bool:
     return "信息公开" in compact and re.search(
         r"信息公开[^。]{0,10}?(?:年度报告|年报|工作报告)|主动公开|依申请公开", compact) is not None
@@ -132,7 +134,7 @@ def _is_disclosure_report(compact: str) -> bool:
 
 def detect_era(doc: Document) -> str | None:
     norm = doc.normalised.text
-    compact = _WHITESPACE.sub("", norm)
+    compact = "".join(norm.split())  # no white space (str.split's is the regex \s), faster than re.sub
     if _is_listing_norm(norm) or not _is_disclosure_report(compact):
         return None
     if any(m in compact for m in _MARKERS_2021) or _NOTICE_2021.search(compact):

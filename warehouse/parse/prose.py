@@ -25,7 +25,7 @@ _HEADING_TEXT_END = re.compile(r"[\s（(。，,；:：]")
 
 # Topic of a section from its heading, first match wins (order matters:
 # '因政府信息公开申请行政复议' is about reviews, not requests).
-_TOPICS = (
+_TOPICS = tuple((topic, re.compile(pattern)) for topic, pattern in (
     ("reviews", r"复议|诉讼"),
     ("fees", r"收费|费用|减免"),
     ("consultation", r"咨询"),
@@ -33,7 +33,7 @@ _TOPICS = (
     ("proactive", r"主动"),
     ("table", r"统计表"),
     ("problems", r"问题|改进|措施|安排|计划|打算|其他|说明"),
-)
+))
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _ordinal(numeral: str) -> int | None:
 
 def _topic(heading: str) -> str:
     for topic, pattern in _TOPICS:
-        if re.search(pattern, heading):
+        if pattern.search(heading):
             return topic
     return "general"
 
@@ -270,7 +270,9 @@ def _handled_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
     return None
 
 
-def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+def _request_facts(ctx: _Context, sections: list[Section], known: frozenset) -> list[Fact]:
+    if {("requests", "received_new", "total"), ("requests", "granted", "total")} <= known:
+        return []  # the table eras' two figures here are known (era P has no known keys)
     received = _received_fact(ctx, sections)
     facts = [received] if received else []
     # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
@@ -285,8 +287,12 @@ def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
 
 # ---------------------------------------------------------------- reviews
 
-def _review_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+def _review_facts(ctx: _Context, sections: list[Section], known: frozenset) -> list[Fact]:
     proceedings = ("reconsideration", "litigation") if ctx.era == "prose" else ("reconsideration",)
+    # each proceeding's figure is found on its own: one already known is not looked for
+    proceedings = tuple(p for p in proceedings if ("reviews", p, "total") not in known)
+    if not proceedings:
+        return []
     scope = [s for s in sections if s.topic in ("reviews", "requests", "general", "preamble")]
     scope.sort(key=lambda s: s.topic != "reviews")  # the section about reviews speaks first
     found: dict[str, Fact] = {}
@@ -320,11 +326,17 @@ def _table_facts(ctx: _Context, tables, hints: dict[tuple, float]) -> list[Fact]
     return [f for f in facts if ctx.era == "prose" or f.key[1] not in ("litigation", "withheld")]
 
 
-def parse_prose_facts(text: str, era: str, tables=None, norm: NormText | None = None) -> list[Fact]:
-    """`norm`: normalise_text(text) when the caller has it already (Document.normalised)."""
+def parse_prose_facts(text: str, era: str, tables=None, norm: NormText | None = None,
+                      known: frozenset = frozenset()) -> list[Fact]:
+    """`norm`: normalise_text(text) when the caller has it already (Document.normalised).
+    `known`: keys of facts the report already has (from its tables); the caller keeps the
+    first fact of a key, so in the table eras prose figures of these keys are not looked for.
+    (Era P's statistics table reads every prose figure as a hint: all are looked for.)"""
     ctx = _Context(norm or normalise_text(text or ""), text or "", era or "prose")
     sections = split_sections(ctx.norm.text)
-    prose = _proactive_facts(ctx, sections) + _request_facts(ctx, sections) + _review_facts(ctx, sections)
+    known = known if ctx.era != "prose" else frozenset()
+    prose = (_proactive_facts(ctx, sections) + _request_facts(ctx, sections, known)
+             + _review_facts(ctx, sections, known))
     hints = {f.key: f.value for f in prose}
     table = _table_facts(ctx, tables, hints) if era == "prose" else []
     return table + prose

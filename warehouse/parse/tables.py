@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import islice
 
 from warehouse.facts import Fact
 from warehouse.parse.numbers import ZERO_MARKERS, CellNumber, normalise_label, parse_cell_number
@@ -222,16 +223,22 @@ def _unique(parts: list[str]) -> list[str]:
 
 _ZERO_CELLS = {normalise_label(m) for m in ZERO_MARKERS} - {""}
 _LEADING_DIGIT = re.compile(r"[+\-]?\d")
+# A sub-row label numbered '2.' or '2、' ('2.没有现成信息需要另行制作'): its number counts rows.
+_NUMBERED_LABEL = re.compile(r"\d{1,2}[.、][\u4e00-\u9fff]")
 
 
 @lru_cache(maxsize=8192)  # asked of every cell on every pass over a grid
 def _is_number_cell(cell: str) -> bool:
-    """A cell stating a value: a number, or a zero marker ('—', '/', '无', '〇'), not blank."""
+    """A cell stating a value: a number, or a zero marker ('—', '/', '无', '〇'), not blank.
+
+    Not a numbered sub-row label: where a table continues on the next page, its first rows
+    often keep only that label, their group cell (（四）无法提供, spanning several rows)
+    having stayed on the page before."""
     core = normalise_label(cell)
     if core in _ZERO_CELLS:
         return True
     return bool(core) and parse_cell_number(cell, blank_is_zero=False) is not None and bool(
-        _LEADING_DIGIT.match(core))
+        _LEADING_DIGIT.match(core)) and not _NUMBERED_LABEL.match(core)
 
 
 def parse_table_facts(tables: list, era: str) -> list[Fact]:
@@ -253,6 +260,8 @@ def parse_table_facts(tables: list, era: str) -> list[Fact]:
 
 def proactive_grid_facts(grid: Grid, era: str) -> list[Fact]:
     """Rows of table 二: a header row of measures, then item rows, block after block."""
+    if not any(row and classify_item_type(row[0]) for row in grid.rows):
+        return []  # no row names an item (tables 三, 四): no header search on every row
     facts: list[Fact] = []
     measures: dict[str, int] = {}
     headers: dict[int, str] = {}
@@ -327,10 +336,10 @@ def unstated_blank_cells(row: list[str], columns: dict[int, str], numbers: dict)
     """Blank cells that are not the report's zero: a blank 总计 beside non-zero applicant
     cells, or blank applicant cells beside a non-zero 总计 (the row was not broken down).
     Elsewhere a blank cell in a stated table is a zero."""
-    total = next((c for c, a in columns.items() if a == "total"), None)
-    if total is None:
-        return []
     blank = {c for c in columns if c >= len(row) or not row[c].strip()}
+    total = next((c for c, a in columns.items() if a == "total"), None)
+    if total is None or not blank:
+        return []
     parts = [c for c in columns if c != total]
     if total in blank and any(numbers[c] is not None and numbers[c].value for c in parts):
         return [total]
@@ -360,9 +369,11 @@ def _first_request_row(grid: Grid, era: str) -> int | None:
     may keep only 一、本年新收 and 二、上年结转 on the first page)."""
     hits = []
     for r, row in enumerate(grid.rows):
-        labels = [c for c in row if c.strip() and not _is_number_cell(c)]
-        if labels and classify_request_row(_unique(labels[:3]), era) and any(_is_number_cell(c) or not c.strip() for c in row):
+        labels = list(islice((c for c in row if c.strip() and not _is_number_cell(c)), 3))  # the first three
+        if labels and classify_request_row(_unique(labels), era) and any(_is_number_cell(c) or not c.strip() for c in row):
             hits.append(r)
+            if len(hits) == 3:
+                break
     if len(hits) >= 3 or (hits and _applicant_columns(grid.rows[:hits[0]])):
         return hits[0]
     return None

@@ -21,7 +21,7 @@ from warehouse.facts import Fact
 from warehouse.parse.numbers import CellNumber, normalise_label, parse_cell_number
 from warehouse.parse.tables import (
     APPLICANT_ORDER, ITEM_TYPE_RULES, MEASURE_RULES, PROCEEDING_ORDER, RESULT_ORDER,
-    amount_unit, classify_item_type, classify_request_row, label_core, proactive_fact,
+    classify_item_type, classify_request_row, label_core, proactive_fact,
     request_fact, review_fact, review_label,
 )
 

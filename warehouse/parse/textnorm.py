@@ -7,13 +7,14 @@ character, its offset in the original.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain
 
 import zhconv
 
-from warehouse.parse.numbers import CharTable, to_halfwidth
+from warehouse.parse.numbers import HALFWIDTH, CharFold, to_halfwidth
 
 # Mirrors inject readings after characters: 國(guó), 開(kāi). Only tone-marked or
 # plain lower-case latin syllables inside brackets count, so '(以下简称《条例》)' stays.
@@ -24,7 +25,7 @@ _TONE_MARKS = set("āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ")
 @dataclass(frozen=True)
 class NormText:
     text: str
-    offsets: tuple[int, ...]   # offsets[i] = index in the original text of text[i]
+    offsets: Sequence[int]   # offsets[i] = index in the original text of text[i]
     original_length: int
 
     def source(self, start: int, end: int) -> str:
@@ -44,14 +45,23 @@ def _simplified_or_same(ch: str) -> str:
     return _simplified_char(ch) if ord(ch) > 0x2E80 else ch
 
 
-_SIMPLIFIED = CharTable(_simplified_or_same)
-# to_halfwidth(to_simplified(text)) in one pass: both fold character by character.
-_SIMPLIFIED_HALFWIDTH = CharTable(lambda ch: to_halfwidth(_simplified_or_same(ch)))
+@lru_cache(maxsize=None)
+def _fold(halfwidth: bool) -> CharFold:
+    """The simplification fold, followed by to_halfwidth when `halfwidth` (both fold
+    character by character, so one pass does both). Built on first use: it loads
+    zhconv's table, which changes a lone character only when it is one of its keys."""
+    from zhconv.zhconv import getdict
+
+    candidates = {word for word in getdict("zh-cn") if len(word) == 1}
+    if halfwidth:
+        candidates |= HALFWIDTH.changes.keys()
+    fold = (lambda ch: to_halfwidth(_simplified_or_same(ch))) if halfwidth else _simplified_or_same
+    return CharFold({ch: folded for ch in candidates if (folded := fold(ch)) != ch})
 
 
 def to_simplified(text: str) -> str:
     """Traditional to simplified, character by character (keeps the length)."""
-    return text.translate(_SIMPLIFIED)
+    return _fold(False)(text)
 
 
 def _is_pinyin(syllable: str) -> bool:
@@ -69,4 +79,6 @@ def normalise_text(text: str) -> NormText:
             pos = m.end()
     keep.append(range(pos, len(text)))
     kept = "".join(text[span.start:span.stop] for span in keep)
-    return NormText(kept.translate(_SIMPLIFIED_HALFWIDTH), tuple(chain.from_iterable(keep)), len(text))
+    # nothing dropped (most texts): the offsets are a range, not thousands of ints
+    offsets = keep[0] if len(keep) == 1 else tuple(chain.from_iterable(keep))
+    return NormText(_fold(True)(kept), offsets, len(text))
