@@ -60,12 +60,17 @@ class DisclosureSettings(ConfigurableResource):
         return self.live_crawl or os.environ.get(LIVE_CRAWL_ENV) == "1"
 
 
+class CrawlConfig(Config):
+    # walk every listing to its end; otherwise only sources not walked in full for 7 days are
+    full_walk: bool = False
+
+
 @asset(group_name="acquire",
        check_specs=[AssetCheckSpec("every_source_yields_reports", asset="raw_archive"),
                     AssetCheckSpec("reports_per_source_not_falling", asset="raw_archive")],
        description="Crawl the sources registry; every response body kept content-addressed with a manifest row.")
-def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
-    from spiders.health import previous_summary, sources_that_dropped
+def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings, config: CrawlConfig):
+    from spiders.health import latest_full_walks, sources_that_dropped
     from spiders.launch import run_crawl
     from spiders.sources import load_sources
 
@@ -83,7 +88,8 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
         return
     run_id = f"{context.run.run_id[:8]}-{uuid.uuid4().hex[:6]}"
     summary = run_crawl(Path(settings.sources_path), paths.archive, run_id,
-                        profile=settings.crawl_profile, base_url=settings.base_url or None)
+                        profile=settings.crawl_profile, base_url=settings.base_url or None,
+                        full_walk=config.full_walk)
     per_source = summary.get("sources", {})
     # the crawl's own verdict: reports archived by earlier runs count, so a quiet night passes
     empty = sorted(sid for sid, counts in per_source.items() if counts.get("status") == "no_reports")
@@ -93,7 +99,7 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings):
     })
     yield AssetCheckResult(check_name="every_source_yields_reports", passed=bool(per_source) and not empty,
                            metadata={"sources_without_reports": ", ".join(empty) or "none"})
-    dropped = sources_that_dropped(previous_summary(paths.archive, run_id), summary,
+    dropped = sources_that_dropped(latest_full_walks(paths.archive, run_id), summary,
                                    settings.max_report_drop_share)
     yield AssetCheckResult(check_name="reports_per_source_not_falling", passed=not dropped, metadata={
         "max_drop_share": settings.max_report_drop_share,

@@ -62,8 +62,11 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         entry["report_links_found"] = len(reach.report_links) if reach else 0
         entry["declared_items"] = reach.declared_items if reach else None
         entry["already_archived"] = len(reach.already_archived) if reach else 0
+        entry["listing_walk"] = "partial" if reach and reach.pages_not_walked else "full"
+        entry["listing_pages_not_walked"] = reach.pages_not_walked if reach else 0
         warnings = []
-        if reach and reach.declared_items and reach.declared_items > len(reach.report_links):
+        if (reach and not reach.pages_not_walked and reach.declared_items
+                and reach.declared_items > len(reach.report_links)):
             warnings.append(
                 f"the column declares {reach.declared_items} items but only {len(reach.report_links)} "
                 "report links were reachable (older items are probably loaded by script)"
@@ -78,7 +81,7 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
     totals = Counter()
     for entry in sources.values():
         totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors",
-                                             "already_archived", "depth_limited")})
+                                             "already_archived", "depth_limited", "listing_pages_not_walked")})
     return {"totals": dict(totals), "sources": sources}
 
 

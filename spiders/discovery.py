@@ -85,6 +85,14 @@ def is_column_title(text: str) -> bool:
     return bool(_DISCLOSURE.search(title)) or title in {"年度报告", "年报", "公开年报", "工作年报", "历年年报"}
 
 
+
+def listed_newest_first(links: Iterable[Link]) -> bool:
+    """Whether a listing page's report links run from the newest report year down: at least two
+    years in their titles, never rising. Only on such a page do reports all archived already say
+    that the pages after it list older, archived reports too (see ReportSpider: partial walks)."""
+    years = [int(m.group(0)) for link in links if (m := _YEAR.search(normalize_title(link.title)))]
+    return len(set(years)) >= 2 and all(a >= b for a, b in zip(years, years[1:]))
+
 # --- URLs ---------------------------------------------------------------------------
 
 # URL shapes that are annual report pages whatever the link text says.

@@ -1,7 +1,13 @@
-"""Health of a crawl compared with the one before it (pure functions over run summaries)."""
+"""Health of a crawl compared with the ones before it (pure functions over run summaries).
+
+A source's listings are walked in full, or partly: a nightly run stops paging a column at a
+newest-first page whose reports are all archived (spider.ReportSpider). A partial walk does
+not measure how many reports the column holds, so falls are measured between full walks.
+"""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 
@@ -11,25 +17,46 @@ def reports_reached(source_summary: dict) -> int:
                source_summary.get("reports", 0) + source_summary.get("already_archived", 0))
 
 
-def previous_summary(archive_dir: str | Path, run_id: str) -> dict | None:
-    """The summary of the latest crawl before `run_id` (by finish time), if any."""
-    summaries = []
+def walked_in_full(source_summary: dict) -> bool:
+    return source_summary.get("listing_walk", "full") == "full"  # summaries before partial walks: full
+
+
+def latest_full_walks(archive_dir: str | Path, run_id: str | None = None) -> dict[str, dict]:
+    """{source_id: its summary entry, with the run's finished_at} from the latest crawl (other than
+    `run_id`) that walked that source's listings in full."""
+    latest: dict[str, dict] = {}
     for path in Path(archive_dir, "manifest").glob("crawl-*.summary.json"):
         summary = json.loads(path.read_text(encoding="utf-8"))
-        if summary.get("run_id") != run_id:
-            summaries.append(summary)
-    return max(summaries, key=lambda s: s.get("finished_at", ""), default=None)
+        if summary.get("run_id") == run_id:
+            continue
+        finished = summary.get("finished_at", "")
+        for source_id, entry in summary.get("sources", {}).items():
+            if walked_in_full(entry) and finished >= latest.get(source_id, {}).get("finished_at", ""):
+                latest[source_id] = {**entry, "finished_at": finished}
+    return latest
 
 
-def sources_that_dropped(previous: dict | None, current: dict, max_drop_share: float) -> dict[str, tuple[int, int]]:
-    """Sources whose reachable reports fell by more than `max_drop_share` since the previous run:
-    {source_id: (before, now)}. A source absent from the previous run is not compared."""
-    if not previous:
-        return {}
+def sources_due_a_full_walk(source_ids, full_walks: dict[str, dict], max_age_days: float,
+                            now: datetime | None = None) -> set[str]:
+    """Sources never walked in full, or not for `max_age_days`: their listings are walked to the end
+    (a column re-sorted, or a report inserted deep in it, is caught within that many days)."""
+    now = now or datetime.now(timezone.utc)
+    due = set()
+    for source_id in source_ids:
+        finished = full_walks.get(source_id, {}).get("finished_at")
+        if not finished or now - datetime.fromisoformat(finished) >= timedelta(days=max_age_days):
+            due.add(source_id)
+    return due
+
+
+def sources_that_dropped(baselines: dict[str, dict], current: dict, max_drop_share: float) -> dict[str, tuple[int, int]]:
+    """Sources walked in full now whose reachable reports fell by more than `max_drop_share` since
+    their last full walk (`baselines`, from latest_full_walks): {source_id: (before, now)}.
+    A source without a baseline, or walked partly now, is not compared."""
     dropped = {}
     for source_id, now in current.get("sources", {}).items():
-        before = previous.get("sources", {}).get(source_id)
-        if before is None:
+        before = baselines.get(source_id)
+        if before is None or not walked_in_full(now):
             continue
         n_before, n_now = reports_reached(before), reports_reached(now)
         if n_before and (n_before - n_now) / n_before > max_drop_share:

@@ -25,12 +25,14 @@ def _forward_stderr(stream, tail: deque) -> None:
 
 def run_crawl(sources: Path, archive: Path, run_id: str, profile: str = "polite",
               base_url: str | None = None, source_ids: list[str] | None = None,
-              timeout: float | None = None) -> dict:
+              timeout: float | None = None, full_walk: bool = False) -> dict:
     """Run `python -m spiders.run` and return its summary (the JSON it writes next to the manifest)."""
     cmd = [sys.executable, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive),
            "--run-id", run_id, "--profile", profile, "--progress", "plain"]
     if base_url:
         cmd += ["--base-url", base_url]
+    if full_walk:
+        cmd.append("--full-walk")
     for source_id in source_ids or []:
         cmd += ["--source", source_id]
     tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)

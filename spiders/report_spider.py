@@ -10,6 +10,11 @@ What is followed, by the kind of page (kinds as in the manifest):
     listing    → report pages, pagination pages, report columns, attachments titled as reports
     report     → attachments, other report pages it links to (Hanweb year switches)
     attachment → nothing
+Partial walks: for the sources in `partial_walk_sources` (the nightly runs between full walks,
+see spiders.run), a listing page whose reports are all archived and listed newest first
+ends the paging of its column (its pagination links, or the API's next page, are not
+requested): the pages after it list older reports, archived too. Such a source's summary
+says listing_walk "partial", and its reach is then not compared (spiders.health).
 Only links inside the source's allowed_domains are followed; DEPTH_LIMIT bounds the rest
 (a link beyond it is not requested but leaves a manifest row, error "DepthLimit: …", where
 Scrapy's DepthMiddleware would drop it without a trace).
@@ -23,7 +28,9 @@ from typing import Any, Iterable
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
 
-from spiders.discovery import Link, classify_links, host_allowed, is_report_title, is_report_url, parse_json_list
+from spiders.discovery import (
+    Link, classify_links, host_allowed, is_report_title, is_report_url, listed_newest_first, parse_json_list,
+)
 from spiders.sources import Source
 
 # Statuses handed to the callback instead of being dropped by HttpErrorMiddleware.
@@ -49,6 +56,13 @@ class ColumnReach:
     declared_items: int | None = None   # largest item count a listing page declared
     report_links: set[str] = field(default_factory=set)
     already_archived: set[str] = field(default_factory=set)  # report/attachment links not fetched again
+    listings_followed: set[str] = field(default_factory=set)
+    held_back: set[str] = field(default_factory=set)  # pagination links (or API pages) not followed here
+
+    @property
+    def pages_not_walked(self) -> int:
+        """Listing pages held back and not reached through another page either: a partial walk."""
+        return len(self.held_back - self.listings_followed)
 
     def declare(self, count: int | None) -> None:
         if count is not None:
@@ -81,13 +95,15 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
 class ReportSpider(scrapy.Spider):
     name = "reports"
 
-    def __init__(self, sources: Iterable[Source], run_id: str, known_urls: Iterable[str] = (), **kwargs):
+    def __init__(self, sources: Iterable[Source], run_id: str, known_urls: Iterable[str] = (),
+                 partial_walk_sources: Iterable[str] = (), **kwargs):
         super().__init__(**kwargs)
         self.sources: dict[str, Source] = {s.id: s for s in sources}
         self.run_id = run_id
         # Report pages and attachments archived by earlier runs: published reports don't change
         # in place (a correction is a new page), so a nightly run fetches only new links.
         self.known_urls = frozenset(known_urls)
+        self.partial_walk_sources = frozenset(partial_walk_sources)
         # OffsiteMiddleware as a safety net; each source's own list is applied in _follow
         self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
         self.reach: dict[str, ColumnReach] = {source_id: ColumnReach() for source_id in self.sources}
@@ -144,6 +160,8 @@ class ReportSpider(scrapy.Spider):
                 self.reach[source.id].already_archived.add(url)
                 continue
             request = self._request(url, source, kind, link_title=title, referer=response.url)
+            if kind == "listing":
+                self.reach[source.id].listings_followed.add(url)
             if depth_limit and depth > depth_limit:
                 # endless pagination and link mazes end here: record the cut instead of
                 # letting DepthMiddleware drop the request silently
@@ -171,10 +189,14 @@ class ReportSpider(scrapy.Spider):
             reach = self.reach[source.id]
             reach.declare(links.declared_item_count)
             reach.report_links.update(link.url for link in links.reports)
-            yield from self._follow(response, source, links.reports, "report")
-            yield from self._follow(response, source, links.pagination, "listing")
-            yield from self._follow(response, source, links.columns, "listing")
             titled_reports = [a for a in links.attachments if is_report_title(a.title)]
+            pagination = links.pagination
+            if pagination and self._nothing_new_beyond(source, links.reports + titled_reports):
+                reach.held_back.update(pagination)
+                pagination = []
+            yield from self._follow(response, source, links.reports, "report")
+            yield from self._follow(response, source, pagination, "listing")
+            yield from self._follow(response, source, links.columns, "listing")
             yield from self._follow(response, source, titled_reports, "attachment")
         elif kind == "report":
             yield from self._follow(response, source, links.attachments, "attachment")
@@ -194,7 +216,16 @@ class ReportSpider(scrapy.Spider):
         pages_read = number - api.first_page + 1
         more = page.total is None or pages_read * api.page_size < page.total
         if page.items and more and pages_read < api.max_pages:
-            yield self._api_request(source, number + 1)
+            if self._nothing_new_beyond(source, page.reports):
+                reach.held_back.add(f"{api.url}#page={number + 1}")
+            else:
+                yield self._api_request(source, number + 1)
+
+    def _nothing_new_beyond(self, source: Source, listed: list[Link]) -> bool:
+        """Whether a listing page says its column's later pages hold nothing new: a partial walk is
+        allowed for the source, and the page lists reports, all archived, newest first."""
+        return (source.id in self.partial_walk_sources and bool(listed)
+                and all(link.url in self.known_urls for link in listed) and listed_newest_first(listed))
 
     def on_failure(self, failure):
         """Timeouts, refused connections, the size cap, robots.txt: a row without a body."""

@@ -3,7 +3,8 @@ cannot restart, so Dagster never runs a crawl in its own process):
 
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
-        [--include-disabled] [--user-agent UA] [--refetch] [--max-size BYTES] [--download-timeout SECONDS] \
+        [--include-disabled] [--user-agent UA] [--refetch] [--full-walk] [--full-walk-days DAYS] \
+        [--max-size BYTES] [--download-timeout SECONDS] \
         [--progress auto|rich|plain|off] [--progress-interval SECONDS]
 
 Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
@@ -16,6 +17,9 @@ a plain line every --progress-interval seconds (auto), and a per-source table at
 Incremental: report pages and attachments already archived with status 200 are not
 fetched again (--refetch overrides); listing pages are revalidated through Scrapy's
 HTTP cache (RFC 2616 policy: If-None-Match / If-Modified-Since, 304 served from cache).
+A source walked in full within --full-walk-days (default 7) is walked partly: the paging of
+a column stops at a newest-first page whose reports are all archived (report_spider);
+--full-walk (or --refetch) walks every source's listings to the end.
 """
 from __future__ import annotations
 
@@ -36,6 +40,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--user-agent", help="overrides DISCLOSURE_USER_AGENT and the default")
     ap.add_argument("--refetch", action="store_true",
                     help="fetch report pages and attachments again even when the archive holds them")
+    ap.add_argument("--full-walk", action="store_true",
+                    help="walk every listing to its last page (default: only sources due a full walk)")
+    ap.add_argument("--full-walk-days", type=float, default=7.0, metavar="DAYS",
+                    help="a source whose last full walk is this old is walked in full again (default 7)")
     # Overrides of the profile, for tests of the size cap and of timeouts (and for a site
     # known to publish larger attachments than the profile allows).
     ap.add_argument("--max-size", type=int, metavar="BYTES",
@@ -50,6 +58,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--max-size must be a positive number of bytes")
     if args.download_timeout is not None and args.download_timeout <= 0:
         ap.error("--download-timeout must be positive")
+    if args.full_walk_days < 0:
+        ap.error("--full-walk-days must not be negative")
     if args.progress_interval is not None and args.progress_interval <= 0:
         ap.error("--progress-interval must be positive")
     if args.progress == "auto":
@@ -83,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     from scrapy.crawler import CrawlerProcess
 
     from spiders.archive_pipeline import summary_path
+    from spiders.health import latest_full_walks, sources_due_a_full_walk
     from spiders.progress import make_console, print_summary
     from spiders.report_spider import ReportSpider
     from spiders.settings import crawl_settings
@@ -91,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
 
     archive = RawArchive(args.archive)
     known_urls = set() if args.refetch else archive.archived_urls()
+    partial_walk = set()
+    if known_urls and not args.full_walk:
+        ids = [s.id for s in sources]
+        partial_walk = set(ids) - sources_due_a_full_walk(ids, latest_full_walks(args.archive), args.full_walk_days)
     overrides = {}
     if args.max_size is not None:
         overrides["DOWNLOAD_MAXSIZE"] = args.max_size
@@ -105,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     process = CrawlerProcess(settings)
     summary_file = summary_path(args.archive, args.run_id)
     summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
-    process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls)
+    process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls,
+                  partial_walk_sources=partial_walk)
     process.start()
 
     if not summary_file.exists():  # the pipeline failed to write: that is a crash

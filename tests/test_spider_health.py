@@ -1,11 +1,20 @@
-"""A fall in reports per source versus the previous run is caught; quiet incremental nights are not."""
+"""A fall in reports per source versus the last full walk is caught; quiet incremental nights
+and partial walks are not mistaken for one; full walks come round again."""
 import json
+from datetime import datetime, timezone
 
-from spiders.health import previous_summary, reports_reached, sources_that_dropped
+from spiders.health import latest_full_walks, reports_reached, sources_due_a_full_walk, sources_that_dropped
 
 
 def summary(run_id, finished, **sources):
     return {"run_id": run_id, "finished_at": finished, "sources": sources}
+
+
+def write(archive, *summaries):
+    manifest = archive / "manifest"
+    manifest.mkdir(exist_ok=True)
+    for s in summaries:
+        (manifest / f"crawl-{s['run_id']}.summary.json").write_text(json.dumps(s))
 
 
 def test_reports_reached_counts_archived_reports():
@@ -14,18 +23,35 @@ def test_reports_reached_counts_archived_reports():
 
 
 def test_a_fall_beyond_the_share_is_reported():
-    before = summary("a", "1", county={"report_links_found": 40}, city={"report_links_found": 10})
+    before = {"county": {"report_links_found": 40}, "city": {"report_links_found": 10}}
     now = summary("b", "2", county={"report_links_found": 12}, city={"report_links_found": 9},
                   new={"report_links_found": 0})
     assert sources_that_dropped(before, now, 0.5) == {"county": (40, 12)}
     assert sources_that_dropped(before, now, 0.8) == {}
-    assert sources_that_dropped(None, now, 0.5) == {}
+    assert sources_that_dropped({}, now, 0.5) == {}
 
 
-def test_previous_summary_is_the_latest_other_run(tmp_path):
-    manifest = tmp_path / "manifest"
-    manifest.mkdir()
-    for run_id, finished in (("r1", "2026-01-01T00:00:00"), ("r2", "2026-01-02T00:00:00"), ("r3", "2026-01-03T00:00:00")):
-        (manifest / f"crawl-{run_id}.summary.json").write_text(json.dumps(summary(run_id, finished)))
-    assert previous_summary(tmp_path, "r3")["run_id"] == "r2"
-    assert previous_summary(tmp_path / "nothing", "r1") is None
+def test_a_partial_walk_is_not_compared():
+    before = {"county": {"report_links_found": 40}}
+    now = summary("b", "2", county={"report_links_found": 5, "already_archived": 5, "listing_walk": "partial"})
+    assert sources_that_dropped(before, now, 0.5) == {}
+
+
+def test_the_baseline_is_each_sources_latest_full_walk(tmp_path):
+    write(tmp_path,
+          summary("r1", "2026-01-01T00:00:00+00:00", county={"report_links_found": 40}, city={"report_links_found": 9}),
+          summary("r2", "2026-01-02T00:00:00+00:00", county={"report_links_found": 41},
+                  city={"report_links_found": 2, "listing_walk": "partial"}),
+          summary("r3", "2026-01-03T00:00:00+00:00", county={"report_links_found": 3}))
+    walks = latest_full_walks(tmp_path, "r3")
+    assert walks["county"]["report_links_found"] == 41 and walks["county"]["finished_at"].startswith("2026-01-02")
+    assert walks["city"]["report_links_found"] == 9  # r2 walked the city partly: r1 stays its baseline
+    assert latest_full_walks(tmp_path)["county"]["report_links_found"] == 3
+    assert latest_full_walks(tmp_path / "nothing") == {}
+
+
+def test_sources_due_a_full_walk(tmp_path):
+    now = datetime(2026, 1, 10, tzinfo=timezone.utc)
+    walks = {"county": {"finished_at": "2026-01-09T00:00:00+00:00"}, "city": {"finished_at": "2026-01-01T00:00:00+00:00"}}
+    assert sources_due_a_full_walk(["county", "city", "new"], walks, 7, now) == {"city", "new"}
+    assert sources_due_a_full_walk(["county"], walks, 0, now) == {"county"}

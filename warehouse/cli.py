@@ -223,6 +223,8 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         cmd.append("--include-disabled")
     if args.refetch:
         cmd.append("--refetch")
+    if args.full_walk:
+        cmd.append("--full-walk")
     os.execv(sys.executable, cmd)
 
 
@@ -261,6 +263,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="substituted for {BASE} in entry URLs")
     p.add_argument("--include-disabled", action="store_true", help="also crawl sources marked enabled: false")
     p.add_argument("--refetch", action="store_true", help="fetch archived report pages and attachments again")
+    p.add_argument("--full-walk", action="store_true",
+                   help="walk every listing to its last page (by default a column's paging stops at a "
+                        "newest-first page of archived reports, except every 7 days)")
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("parse-archive", help="parse the raw archive into the Parquet datasets")
