@@ -558,8 +558,6 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
         add("pyinstrument over our crawl (`profile-crawl.txt`):\n")
         add(fence(r["profile_crawl"], 60))
         add("")
-    if r.get("crawl_findings"):
-        add(r["crawl_findings"] + "\n")
 
     # 3. build
     add("## 3. Build (`warehouse.build.build_warehouse`, all models)\n")
@@ -626,8 +624,6 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
             f"reports (extrapolated, not measured; the stage writes in batches of rows, so small runs overstate the "
             f"growth; `make bench` measures it at 100,000)**.\n")
     add(f"Build at {big:,} reports: **{build[big]['vmhwm_mb']:,.0f} MB** (measured{'' if big == 100_000 else '; quick run'}).\n")
-    if r.get("memory_findings"):
-        add(r["memory_findings"] + "\n")
 
     # 6. query
     add(f"## 6. Query (README analyst questions on the {big:,}-report warehouse)\n")

@@ -23,11 +23,12 @@ def walked_in_full(source_summary: dict) -> bool:
 
 def latest_full_walks(archive_dir: str | Path, run_id: str | None = None) -> dict[str, dict]:
     """{source_id: its summary entry, with the run's finished_at} from the latest crawl (other than
-    `run_id`) that walked that source's listings in full."""
+    `run_id`, and not cut short) that walked that source's listings in full."""
     latest: dict[str, dict] = {}
     for path in Path(archive_dir, "manifest").glob("crawl-*.summary.json"):
         summary = json.loads(path.read_text(encoding="utf-8"))
-        if summary.get("run_id") == run_id:
+        # a crawl cut short (Ctrl-C, closespider) walked nothing to the end
+        if summary.get("run_id") == run_id or summary.get("finish_reason", "finished") != "finished":
             continue
         finished = summary.get("finished_at", "")
         for source_id, entry in summary.get("sources", {}).items():

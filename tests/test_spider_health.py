@@ -42,7 +42,8 @@ def test_the_baseline_is_each_sources_latest_full_walk(tmp_path):
           summary("r1", "2026-01-01T00:00:00+00:00", county={"report_links_found": 40}, city={"report_links_found": 9}),
           summary("r2", "2026-01-02T00:00:00+00:00", county={"report_links_found": 41},
                   city={"report_links_found": 2, "listing_walk": "partial"}),
-          summary("r3", "2026-01-03T00:00:00+00:00", county={"report_links_found": 3}))
+          summary("r3", "2026-01-03T00:00:00+00:00", county={"report_links_found": 3}),
+          {**summary("r4", "2026-01-04T00:00:00+00:00", county={"report_links_found": 1}), "finish_reason": "shutdown"})
     walks = latest_full_walks(tmp_path, "r3")
     assert walks["county"]["report_links_found"] == 41 and walks["county"]["finished_at"].startswith("2026-01-02")
     assert walks["city"]["report_links_found"] == 9  # r2 walked the city partly: r1 stays its baseline
