@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import threading
 from http import HTTPStatus
 import hashlib
@@ -72,6 +73,11 @@ class PortalServer(ThreadingHTTPServer):
     request_queue_size = 1024
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):  # a crawler killed or stopped mid-request
+            return
+        super().handle_error(request, client_address)
 
     def __init__(self, site_dir: Path, host: str = "127.0.0.1", port: int = 0):
         super().__init__((host, port), PortalHandler)

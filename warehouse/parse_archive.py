@@ -54,13 +54,18 @@ class ParseSummary:
 
 
 def latest_fetches(archive: RawArchive) -> list[dict]:
-    """The newest successful fetch of each URL that may hold a report, oldest first."""
+    """The newest successful fetch of each URL that may hold a report, by crawl run (oldest run
+    first) and by URL within a run. Not by fetch time: the order of fetches inside a run is the
+    crawl's concurrency, and the first fetch of a report found at several URLs gives its url, so
+    two crawls of one site must give the same order."""
     rows = archive.manifest_rows()
     latest: dict[str, dict] = {}
+    run_start: dict[str, object] = {}
     for row in sorted(rows, key=lambda r: r["fetched_at"]):
+        run_start.setdefault(row["run_id"], row["fetched_at"])
         if row["kind"] in ("report", "attachment") and row["status"] == 200 and row["sha256"]:
             latest[row["url"]] = row
-    return sorted(latest.values(), key=lambda r: (r["fetched_at"], r["url"]))
+    return sorted(latest.values(), key=lambda r: (run_start[r["run_id"]], r["run_id"], r["url"]))
 
 
 def parse_cached(archive: RawArchive, cache_dir: Path, fetch: dict, reparse: bool = False) -> tuple[dict, bool]:
