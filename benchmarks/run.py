@@ -248,9 +248,9 @@ def resolved_sources(portal: Path, base_url: str) -> Path:
 
 
 def our_crawl_cmd(sources: Path, archive: Path, run_id: str, refetch: bool) -> list[str]:
-    cmd = [PY, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive), "--run-id", run_id,
-           "--profile", "loopback"]
-    return cmd + (["--refetch"] if refetch else [])
+    from spiders.launch import crawl_command
+
+    return crawl_command(sources, archive, run_id, "loopback", refetch=refetch)
 
 
 def free_port() -> int:

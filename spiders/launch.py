@@ -23,18 +23,28 @@ def _forward_stderr(stream, tail: deque) -> None:
         tail.append(line)
 
 
+def crawl_command(sources: Path | str, archive: Path | str, run_id: str, profile: str = "polite", *,
+                  base_url: str | None = None, source_ids: list[str] | None = None, full_walk: bool = False,
+                  refetch: bool = False, include_disabled: bool = False, progress: str | None = None) -> list[str]:
+    """The `python -m spiders.run` command line for these options."""
+    cmd = [sys.executable, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive),
+           "--run-id", run_id, "--profile", profile]
+    if progress:
+        cmd += ["--progress", progress]
+    if base_url:
+        cmd += ["--base-url", base_url]
+    for source_id in source_ids or []:
+        cmd += ["--source", source_id]
+    flags = {"--full-walk": full_walk, "--refetch": refetch, "--include-disabled": include_disabled}
+    return cmd + [flag for flag, on in flags.items() if on]
+
+
 def run_crawl(sources: Path, archive: Path, run_id: str, profile: str = "polite",
               base_url: str | None = None, source_ids: list[str] | None = None,
               timeout: float | None = None, full_walk: bool = False) -> dict:
     """Run `python -m spiders.run` and return its summary (the JSON it writes next to the manifest)."""
-    cmd = [sys.executable, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive),
-           "--run-id", run_id, "--profile", profile, "--progress", "plain"]
-    if base_url:
-        cmd += ["--base-url", base_url]
-    if full_walk:
-        cmd.append("--full-walk")
-    for source_id in source_ids or []:
-        cmd += ["--source", source_id]
+    cmd = crawl_command(sources, archive, run_id, profile, base_url=base_url, source_ids=source_ids,
+                        full_walk=full_walk, progress="plain")
     tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
         forwarder = threading.Thread(target=_forward_stderr, args=(proc.stderr, tail), daemon=True)

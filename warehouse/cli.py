@@ -198,6 +198,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     from datetime import datetime, timezone
     from uuid import uuid4
 
+    from spiders.launch import crawl_command
     from spiders.sources import LIVE_CRAWL_ENV, load_sources
 
     try:
@@ -213,18 +214,9 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         return 2
     paths = data_paths(args)
     run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid4().hex[:4]}"
-    cmd = [sys.executable, "-m", "spiders.run", "--sources", args.sources, "--archive", str(paths.archive),
-           "--run-id", run_id, "--profile", args.profile]
-    if args.base_url:
-        cmd += ["--base-url", args.base_url]
-    for source_id in args.source or []:
-        cmd += ["--source", source_id]
-    if args.include_disabled:
-        cmd.append("--include-disabled")
-    if args.refetch:
-        cmd.append("--refetch")
-    if args.full_walk:
-        cmd.append("--full-walk")
+    cmd = crawl_command(args.sources, paths.archive, run_id, args.profile, base_url=args.base_url,
+                        source_ids=args.source, full_walk=args.full_walk, refetch=args.refetch,
+                        include_disabled=args.include_disabled)
     os.execv(sys.executable, cmd)
 
 
