@@ -3,7 +3,7 @@ from warehouse.facts import Fact
 from warehouse.parse import _tables_left_to_text
 from warehouse.parse.documents import Document
 from warehouse.parse.numbers import to_halfwidth
-from warehouse.parse.textnorm import _simplified_char, normalise_text, to_simplified
+from warehouse.parse.textnorm import _simplified_char, fold_characters, is_traditional, normalise_text, to_simplified
 from warehouse.parse.text_tables import FLAT_TABLES, parse_flat_tables
 
 
@@ -42,7 +42,7 @@ def test_folds_match_the_character_rules_on_every_character():
     every = "".join(chr(c) for c in range(0x20, 0x32000) if not 0xD800 <= c < 0xE000)
     simplified = "".join(_simplified_char(ch) if ord(ch) > 0x2E80 else ch for ch in every)
     assert to_simplified(every) == simplified
-    assert normalise_text(every).text == _halfwidth_reference(simplified)
+    assert fold_characters(every) == _halfwidth_reference(simplified)
 
 
 def test_normalise_text_drops_pinyin_and_keeps_offsets():
@@ -68,3 +68,27 @@ def test_flat_tables_only_for_tables_the_grids_left_out():
     # PDF text comes from its own extraction: every table is read from it too
     assert _tables_left_to_text(Document(kind="pdf", text=""), grid_facts) == FLAT_TABLES
     assert parse_flat_tables("第二十条 收到和处理政府信息公开申请 行政复议、行政诉讼情况", "table_2021", ()) == []
+
+
+def test_traditional_mirror_is_converted_phrase_by_phrase_with_printed_offsets():
+    # a mirror in traditional script with Taiwan terms and '????' noise
+    printed = "本年度主動公開規範性檔案12件，經由入口網站？？？？發佈，網路申請(shēn)3件"
+    norm = normalise_text(printed)
+    assert is_traditional(printed)
+    assert norm.text == "本年度主动公开规范性文件12件,经由门户网站发布,网络申请3件"
+    at = norm.text.index("规范性文件")
+    assert printed[slice(*norm.original_span(at, at + 5))] == "規範性檔案"
+    at = norm.text.index("3件")
+    assert printed[slice(*norm.original_span(at, at + 2))] == "3件"
+
+
+def test_mainland_words_survive_a_character_by_character_mirror():
+    # OpenCC's tw2sp would turn these into 查找 / 运行 / 文档 / 创建: the rules need them as printed
+    printed = "屬於行政查詢事項，嚴格執行，規范性文件，建立健全，縣檔案館"
+    assert normalise_text(printed).text == "属于行政查询事项,严格执行,规范性文件,建立健全,县档案馆"
+
+
+def test_simplified_text_is_not_converted_phrase_by_phrase():
+    text = "本机关主动公开政府信息25条，其中规范性文件3件；乾隆年间的档案"
+    assert not is_traditional(text)
+    assert normalise_text(text).offsets == range(len(text))

@@ -35,7 +35,7 @@ def parse_document(doc: Document) -> ParsedReport:
     if era in ("table_2019", "table_2021"):
         facts = parse_table_facts(doc.tables, era)
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
-        facts += parse_flat_tables(doc.text, era, _tables_left_to_text(doc, facts))
+        facts += _flat_table_facts(doc, era, _tables_left_to_text(doc, facts))
         # Prose may state what a table left out (or the tables are images).
         facts += parse_prose_facts(doc.text, era, norm=doc.normalised, known=frozenset(f.key for f in facts))
     elif era == "prose":
@@ -48,6 +48,20 @@ def parse_document(doc: Document) -> ParsedReport:
         report.notes.append("no figures found: tables may be images or the text is cut")
     report.checks = evaluate_checks(report.facts, era)
     return report
+
+
+def _flat_table_facts(doc: Document, era: str, tables: tuple[str, ...]) -> list:
+    """Tables flattened into text, read on the normalised text (mirrors in traditional
+    script, full-width digits); sources and printed labels point back into doc.text."""
+    norm = doc.normalised
+    facts = parse_flat_tables(norm.text, era, tables)
+    for fact in facts:
+        start, end = map(int, fact.source.removeprefix("text!").split("-"))
+        fact.source = norm.source(start, end)
+        at = norm.text.rfind(fact.label_zh, 0, start) if fact.label_zh else -1
+        if at >= 0:
+            fact.label_zh = doc.text[slice(*norm.original_span(at, at + len(fact.label_zh)))]
+    return facts
 
 
 def _tables_left_to_text(doc: Document, grid_facts: list) -> tuple[str, ...]:

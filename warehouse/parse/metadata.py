@@ -28,6 +28,10 @@ _TITLE_YEAR = re.compile(_YEAR + r"\s*年\s*度?[^。；\n]{0,24}?信息公开[^
 # '自2014年1月1日起至2014年12月31日止', '2010年1月1日至12月31日', dropped characters '202511日至1231日'
 _PERIOD_YEAR = re.compile(_YEAR + r"\s*年?\s*1\s*月?\s*1\s*日\s*(?:起)?\s*(?:至|到|—|-)")
 _YEAR_MENTION = re.compile(_YEAR + r"\s*年(?!\s*\d{1,2}\s*月\s*\d{1,2}\s*日前)")
+# The report's own name quoted in its opening: '编写了《…2020年度政府信息公开工作年度报告(文字版)》'.
+# Only a bracketed note may follow the report words ('…年度报告的通知》' names a notice).
+_QUOTED_REPORT_YEAR = re.compile(r"《[^《》]{0,40}?" + _YEAR + r"\s*年\s*度?[^《》]{0,24}?信息公开[^《》]{0,8}?"
+                                 + _REPORT_WORDS + r"\s*(?:\([^()《》]{0,8}\))?》")
 # Years inside document numbers (〔2019〕60号) are not the year reported on.
 _DOC_NUMBER_YEAR = re.compile(r"[〔\[［(（]\s*20\d\d\s*[〕\]］)）]")
 
@@ -125,6 +129,9 @@ _MARKERS_TABLE = ("本年新收政府信息公开申请数量", "上年结转政
 # Format notices: 〔2021〕30号 (also with its brackets dropped: '〔202130号'), 〔2019〕60号.
 _NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
 _NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
+# The 2019 outline's first part (era P reports open with 一、概述): a marker only with a
+# report year of 2019 or later, since a few earlier reports use the words too.
+_OUTLINE_2019 = re.compile(r"一[、.]总体情况")
 
 
 def _is_disclosure_report(compact: str) -> bool:
@@ -141,10 +148,13 @@ def detect_era(doc: Document) -> str | None:
         return "table_2021"
     if any(m in compact for m in _MARKERS_2019) or _NOTICE_2019.search(compact):
         return "table_2019"
-    if any(m in compact for m in _MARKERS_TABLE):
-        # Table-format headings without the tables (tables as images): the year picks the version.
+    table_headings = any(m in compact for m in _MARKERS_TABLE)
+    if table_headings or _OUTLINE_2019.search(compact):
+        # The table format's outline without its tables (tables as images, text cut):
+        # the year picks the version.
         year = detect_year(doc)
-        return "table_2021" if year is None or year >= 2021 else "table_2019"
+        if table_headings or (year is not None and year >= 2019):
+            return "table_2021" if year is None or year >= 2021 else "table_2019"
     return "prose"
 
 
@@ -170,6 +180,7 @@ def detect_year(doc: Document) -> int | None:
     body = body_text(doc.text)
     body = doc.normalised.text if body is doc.text else _norm(body)
     for finder in (lambda: _year_from_title(detect_title(doc)),
+                   lambda: _first_int(_QUOTED_REPORT_YEAR, body[:3000]),
                    lambda: _first_int(_PERIOD_YEAR, body),
                    lambda: _first_int(_TITLE_YEAR, _DOC_NUMBER_YEAR.sub("", body[:3000])),
                    lambda: _most_mentioned_year(body)):

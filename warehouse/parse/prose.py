@@ -21,7 +21,7 @@ from warehouse.parse.textnorm import NormText, normalise_text
 _CN_ORDINALS = "一二三四五六七八九十"
 # '二、主动公开政府信息情况' — not '（二）' sub-headings, not '一是'.
 _HEADING = re.compile(r"(?<![（(\d一二三四五六七八九十])([一二三四五六七八九十]{1,3})\s*[、.．]\s*")
-_HEADING_TEXT_END = re.compile(r"[\s（(。，,；:：]")
+_HEADING_TEXT_END = re.compile(r"[\s（(。，,；:：.]")
 
 # Topic of a section from its heading, first match wins (order matters:
 # '因政府信息公开申请行政复议' is about reviews, not requests).
@@ -54,8 +54,43 @@ def _topic(heading: str) -> str:
     return "general"
 
 
+# '(一)主动公开情况' or, where a part has no such headings, '1、主动公开情况' at a line start.
+_SUBHEADING = re.compile(r"(?:^|(?<=[\n。:;]))[ \t]*\(([一二三四五六七八九十]{1,2})\)[ \t]*")
+_NUMBERED_SUBHEADING = re.compile(r"(?m)^[ \t]*(\d{1,2})[ \t]*[、.](?!\d)[ \t]*")
+
+
 def split_sections(text: str) -> list[Section]:
-    """Sections under the top-level headings 一、二、三…, numbered in sequence."""
+    """Sections under the top-level headings 一、二、三…, numbered in sequence. A part
+    about no topic of its own (一、总体情况 of the table eras) is split further at its
+    sub-headings ((一)主动公开情况 (二)依申请公开情况 …), so each figure is read in the
+    sub-section about it."""
+    sections: list[Section] = []
+    for section in _top_sections(text):
+        if section.topic in ("general", "preamble"):
+            sections += _sub_sections(text, section)
+        else:
+            sections.append(section)
+    return sections
+
+
+def _sub_sections(text: str, parent: Section) -> list[Section]:
+    for pattern, ordinal in ((_SUBHEADING, _ordinal), (_NUMBERED_SUBHEADING, int)):
+        starts: list[tuple[int, str]] = []
+        expected = 1
+        for m in pattern.finditer(text, parent.start, parent.end):
+            if ordinal(m.group(1)) != expected:
+                continue
+            heading = _HEADING_TEXT_END.split(text[m.end(): m.end() + 24], maxsplit=1)[0]
+            starts.append((m.start(), _topic(heading)))
+            expected += 1
+        if len(starts) >= 2:
+            bounds = [s for s, _ in starts[1:]] + [parent.end]
+            head = [Section(parent.topic, parent.start, starts[0][0])]
+            return head + [Section(topic, start, end) for (start, topic), end in zip(starts, bounds)]
+    return [parent]
+
+
+def _top_sections(text: str) -> list[Section]:
     starts: list[tuple[int, str]] = [(0, "preamble")]
     expected = 1
     for m in _HEADING.finditer(text):
@@ -69,10 +104,21 @@ def split_sections(text: str) -> list[Section]:
     return [Section(topic, start, end) for (start, topic), end in zip(starts, bounds)]
 
 
-def _scope(sections: list[Section], topic: str, fallback: tuple[str, ...] = ("general", "preamble")) -> list[Section]:
+_GENERAL = ("general", "preamble")
+
+
+def _scope(sections: list[Section], topic: str, fallback: tuple[str, ...] = _GENERAL) -> list[Section]:
     """Sections about `topic`; when the report has none, its untitled/general ones."""
     own = [s for s in sections if s.topic == topic]
     return own or [s for s in sections if s.topic in fallback]
+
+
+def _scopes(sections: list[Section], topic: str) -> list[list[Section]]:
+    """Where to read a topic's figure, in order: its own sections, then the untitled ones
+    (the table eras state the year's figures in 一、总体情况, not in the part about tables)."""
+    own = [s for s in sections if s.topic == topic]
+    general = [s for s in sections if s.topic in _GENERAL]
+    return [scope for scope in (own, general) if scope]
 
 
 # ---------------------------------------------------------------- numbers in sentences
@@ -92,7 +138,16 @@ def _figure(label: str, units: str) -> re.Pattern:
 _COUNT_UNITS = r"条|件|项|个|份"
 _CASE_UNITS = r"件|起|宗|例|案件|案|个|份"
 
-_PROACTIVE = _figure(r"(?:主动)?公开(?:了)?(?:的)?(?:各类|各种)?(?:政府)?信息(?:件数|条数|数量|总数|数)?", _COUNT_UNITS)
+# '主动公开政府信息252条', '共主动公开、更新各类信息222条', '主动公开政务信息数545条' (not 依申请公开).
+_PROACTIVE = _figure(r"(?:主动)?(?<!申请)(?:公开|发布)(?:[、和及与](?:更新|发布|公开))?(?:了)?(?:的)?(?:各类|各种|各项)?"
+                     r"(?:政府|政务)?信息(?:件数|条数|数量|总数|数)?", _COUNT_UNITS)
+# Other wording of the year's items, read only where a proactive section states no such
+# figure: '发布公文共计19件', '公开各类信息及工作动态类信息合计193条', '…等事项政府信息累计76条'.
+_PROACTIVE_OTHER = re.compile(r"(?P<label>(?:信息|公文|文件))\s*(?:共计|共|合计|总计|累计|数)?\s*" + _APPROX_BEFORE + _NUM
+                              + _APPROX_AFTER + r"(?P<unit>条|件|篇)")
+_PUBLISHING_VERB = re.compile(r"(?<!申请)(?:公开|发布|推送)")
+# A figure to date, not the year's: '历年累计', '截至目前', '目前本单位已主动公开…'.
+_TO_DATE = re.compile(r"历年|截至|截止|至今|迄今|目前|(?:建站|实施|成立|开通|运行|上线)以来")
 # '其中政府规章2件、规范性文件18件': sub-types listed after the whole. '政策、规范性文件类信息'
 # is a category of items (policy and normative documents together), not this count.
 _NOT_POLICY = r"(?<!政策)(?<!政策、)(?<!政策和)(?<!政策及)"
@@ -106,7 +161,15 @@ _NOT_DISCLOSURE_WORK = re.compile(r"(?:清理|废止|失效|修改|修订|备案
 # '已全部办结，办结63件', '共办结依申请公开事项18件', '已办结17件，正在办理1件'.
 _HANDLED = _figure(r"(?:申请)?(?:办结|办理完毕|处理完毕)(?:[^，。；,;\d]{0,14}?(?:申请|事项|请求))?"
                    r"(?:件数|总数|数量|数|的)?", r"件|条|项|份|宗|起")
-_RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:件数|总数|数量|数)?", _COUNT_UNITS + r"|宗|起|人次")
+# '共收到申请12件', '新收政府信息公开申请数量0件', '收到依申请公开政府信息19件', '受理申请26件(次)'.
+_REQUEST_UNITS = _COUNT_UNITS + r"|宗|起|人次"
+_RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:公开(?:的)?(?:政府|政务)?信息)?"
+                    r"(?:件数|总数|数量|数)?", _REQUEST_UNITS)
+# '上年结转政府信息公开申请数量0件', '结转下年度继续办理3件'.
+_CARRIED = {
+    "carried_over": _figure(r"上(?:一)?年(?:度)?结转(?:的)?(?:[^，。；,;\d]{0,16}?申请)?(?:件数|总数|数量|数)?", _REQUEST_UNITS),
+    "carried_forward": _figure(r"结转(?:至|到)?下(?:一)?年(?:度)?(?:继续)?(?:办理)?(?:的)?(?:申请)?(?:件数|数量|数)?", _REQUEST_UNITS),
+}
 _OUTCOMES = (
     ("granted", _figure(r"(?<![不分])(?:同意公开|予以公开|全部公开)(?:答复)?(?:数|的)?", _COUNT_UNITS)),
     ("partially_granted", _figure(r"(?:同意)?部分公开(?:答复)?(?:数|的)?", _COUNT_UNITS)),
@@ -181,19 +244,37 @@ def _is_part(sentence: str, m: re.Match, first: bool) -> bool:
     return bool(re.match(r"[，,]?\s*占", after)) or (not first and "其中" in sentence[: m.start()])
 
 
+def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match, bool] | None:
+    """The sentence's figure of all items and whether it is a figure to date.
+
+    '累计' alone is how many reports say the year's total ('全年累计主动公开…'); it is a
+    figure to date only beside another figure ('…222条，累计主动公开信息2382条') or with
+    words of a date ('截至目前', '历年'). Several figures with no total (one per channel)
+    give none, unless one alone is the 主动公开 figure."""
+    def before(m: re.Match) -> str:
+        return sentence[: m.start("label") + 2]
+
+    to_date = [m for m in wholes if _TO_DATE.search(before(m))]
+    cumulative = [m for m in wholes if "累计" in before(m) and m not in to_date]
+    annual = [m for m in wholes if m not in to_date and m not in cumulative]
+    if annual and cumulative:
+        to_date, cumulative = to_date + cumulative, []
+    candidates = annual or cumulative
+    if len(candidates) > 1:
+        candidates = [m for m in candidates if "主动" in m.group("label")]
+    if len(candidates) == 1:
+        return candidates[0], False
+    if not candidates and len(to_date) == 1:
+        return to_date[0], True
+    return None
+
+
 def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     facts: list[Fact] = []
-    for offset, sentence in _sentences(ctx, _scope(sections, "proactive")):
-        matches = list(_PROACTIVE.finditer(sentence))
-        wholes = [m for i, m in enumerate(matches) if not _is_part(sentence, m, i == 0)]
-        if len(wholes) != 1:  # none, or parallel figures per channel with no total
-            continue
-        m = wholes[0]
-        cumulative = re.search(r"累计|历年|到目前|至今", sentence[: m.start("label")])
-        measure = "published_total" if cumulative else "count"
-        fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset)
-        if fact and not any(f.key == fact.key for f in facts):
-            facts.append(fact)
+    for scope in _scopes(sections, "proactive"):
+        facts = _proactive_in(ctx, scope)
+        if any(f.dims["measure"] == "count" for f in facts):
+            break
     # Sub-type counts are era P's measure; table 二 states rules and normative documents
     # by issued / in force, and a narrative figure of a table era may cover other bodies.
     for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)) if ctx.era == "prose" else ():
@@ -201,6 +282,39 @@ def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
         if fact:
             facts.append(fact)
     return facts
+
+
+def _proactive_in(ctx: _Context, scope: list[Section]) -> list[Fact]:
+    """The year's items (and a figure to date) stated in these sections."""
+    facts: list[Fact] = []
+    for offset, sentence in _sentences(ctx, scope):
+        if "|" in sentence:
+            continue  # a table row
+        wholes = [m for i, m in enumerate(_PROACTIVE.finditer(sentence)) if not _is_part(sentence, m, i == 0)]
+        found = _year_figure(sentence, wholes) if wholes else None
+        if found:
+            m, to_date = found
+            measure = "published_total" if to_date else "count"
+            fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset)
+            if fact and not any(f.key == fact.key for f in facts):
+                facts.append(fact)
+    if not any(f.dims["measure"] == "count" for f in facts):
+        fact = _other_wording_fact(ctx, scope)
+        facts += [fact] if fact else []
+    return facts
+
+
+def _other_wording_fact(ctx: _Context, scope: list[Section]) -> Fact | None:
+    """'发布公文共计19件': the first items figure after a publishing verb in the sentence."""
+    for offset, sentence in _sentences(ctx, scope):
+        if "|" in sentence:
+            continue
+        for m in _PROACTIVE_OTHER.finditer(sentence):
+            head = sentence[: m.start()]
+            if (_PUBLISHING_VERB.search(head) and not _TO_DATE.search(head)
+                    and not _is_part(sentence, m, first=False) and "其中" not in head[-12:]):
+                return ctx.fact("proactive", {"item_type": "all_items", "measure": "count"}, m, offset)
+    return None
 
 
 def _clause_before(sentence: str, position: int) -> str:
@@ -224,22 +338,39 @@ def _subtype_fact(ctx: _Context, sections: list[Section], item_type: str, patter
 
 def _received_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
     table_era = ctx.era != "prose"
-    for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
-        for clause in _CLAUSE.finditer(sentence):
-            text, start = clause.group(), offset + clause.start()
-            if re.search(r"复议|诉讼|咨询|投诉|收费", text):
-                continue
-            m = _RECEIVED.search(text)
-            # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
-            if m and not (table_era and m.group("verb") in ("受理", "接收")):
-                return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
-            if not table_era:
+    for scope in _scopes(sections, "requests"):
+        for offset, sentence in _sentences(ctx, scope):
+            if "|" in sentence:
+                continue  # a table row: the tables are read on their own
+            for clause in _CLAUSE.finditer(sentence):
+                text, start = clause.group(), offset + clause.start()
+                if re.search(r"复议|诉讼|咨询|投诉|收费|结转", text):
+                    continue
+                m = _RECEIVED.search(text)
+                # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
+                if m and not (table_era and m.group("verb") in ("受理", "接收")):
+                    return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
                 for pattern in _NO_REQUESTS:
                     z = pattern.search(text)
                     if z and not re.search(r"咨询|复议|诉讼", z.group()):
                         return ctx.zero("requests", {"row": "received_new", "applicant": "total"},
                                         start + z.start(), start + z.end())
     return None
+
+
+def _carried_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    """Requests carried over from last year and forward to next year, stated in words."""
+    facts: dict[str, Fact] = {}
+    for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
+        if "|" in sentence:
+            continue
+        for row, pattern in _CARRIED.items():
+            m = pattern.search(sentence) if row not in facts else None
+            if m and not _NEGATION_AT_END.search(sentence, 0, m.start()):
+                fact = ctx.fact("requests", {"row": row, "applicant": "total"}, m, offset)
+                if fact:
+                    facts[row] = fact
+    return list(facts.values())
 
 
 def _outcome_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
@@ -274,7 +405,7 @@ def _request_facts(ctx: _Context, sections: list[Section], known: frozenset) -> 
     if {("requests", "received_new", "total"), ("requests", "granted", "total")} <= known:
         return []  # the table eras' two figures here are known (era P has no known keys)
     received = _received_fact(ctx, sections)
-    facts = [received] if received else []
+    facts = ([received] if received else []) + _carried_facts(ctx, sections)
     # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
     # report with no requests is about information withheld, not about replies).
     if not received or received.value:
@@ -287,16 +418,25 @@ def _request_facts(ctx: _Context, sections: list[Section], known: frozenset) -> 
 
 # ---------------------------------------------------------------- reviews
 
+# The table eras split lawsuits in two; a sentence denying lawsuits states both zero.
+_LITIGATION_SPLIT = ("litigation_direct", "litigation_after_reconsideration")
+
+
 def _review_facts(ctx: _Context, sections: list[Section], known: frozenset) -> list[Fact]:
-    proceedings = ("reconsideration", "litigation") if ctx.era == "prose" else ("reconsideration",)
+    table_era = ctx.era != "prose"
+    wanted = {"reconsideration": [("reconsideration",)],
+              "litigation": [_LITIGATION_SPLIT if table_era else ("litigation",)]}
     # each proceeding's figure is found on its own: one already known is not looked for
-    proceedings = tuple(p for p in proceedings if ("reviews", p, "total") not in known)
+    proceedings = tuple(p for p, (keys,) in wanted.items()
+                        if any(("reviews", k, "total") not in known for k in keys))
     if not proceedings:
         return []
     scope = [s for s in sections if s.topic in ("reviews", "requests", "general", "preamble")]
     scope.sort(key=lambda s: s.topic != "reviews")  # the section about reviews speaks first
     found: dict[str, Fact] = {}
     for offset, sentence in _sentences(ctx, scope):
+        if "|" in sentence:
+            continue
         for clause in _CLAUSE.finditer(sentence):
             text, start = clause.group(), offset + clause.start()
             for proceeding in proceedings:
@@ -306,7 +446,15 @@ def _review_facts(ctx: _Context, sections: list[Section], known: frozenset) -> l
                         found[proceeding] = fact
         if len(found) == len(proceedings):
             break
-    return list(found.values())
+    facts = []
+    for proceeding, fact in found.items():
+        (keys,) = wanted[proceeding]
+        if keys == ("litigation",) or proceeding == "reconsideration":
+            facts.append(fact)
+        elif fact.value == 0:  # a table era's lawsuits in words: only 'none' says both kinds
+            facts += [Fact("reviews", {"proceeding": k, "result": "total"}, 0, label_zh=fact.label_zh,
+                           source=fact.source) for k in keys]
+    return facts
 
 
 def _review_in_clause(ctx: _Context, proceeding: str, text: str, start: int) -> Fact | None:
