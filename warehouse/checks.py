@@ -25,6 +25,38 @@ def _sum_check(name: str, expected: float | None, addends: list[float | None], d
     return CheckResult(name, abs(actual - expected) < _TOL, expected, actual, detail)
 
 
+STATEMENTS_AGREE = "statements_agree"
+
+
+def statements_agree(places: dict[str, list[Fact]]) -> CheckResult | None:
+    """One figure stated in two places of a report with different numbers.
+
+    `places` maps where a figure was stated ('table', 'text', …), in the order the parser
+    trusts them, to the facts read there. Each place's first fact of a key counts; the
+    first place's value is the one the report keeps. Approximate figures ('近百条') never
+    conflict. None when no figure is stated twice."""
+    firsts = [(place, {f.key: f for f in reversed(facts)}) for place, facts in places.items()]
+    stated_twice = 0
+    conflicts = []
+    for i, (place, facts) in enumerate(firsts):
+        for key, fact in facts.items():
+            if any(key in earlier for _, earlier in firsts[:i]):
+                continue  # compared where it was first stated
+            others = [(p, f[key]) for p, f in firsts[i + 1:] if key in f]
+            stated_twice += bool(others)
+            conflicts += [(key, place, fact, p, other) for p, other in others
+                          if not (fact.approximate or other.approximate)
+                          and abs(float(fact.value) - float(other.value)) > _TOL]
+    if not stated_twice:
+        return None
+    detail = "; ".join(f"{'/'.join(key[1:])}: {fact.value} ({place} {fact.source}) vs {other.value} ({p} {other.source})"
+                       for key, place, fact, p, other in conflicts)
+    first = conflicts[0] if conflicts else None
+    return CheckResult(STATEMENTS_AGREE, not conflicts,
+                       float(first[2].value) if first else None, float(first[4].value) if first else None,
+                       detail or f"{stated_twice} figure(s) stated in two places agree")
+
+
 def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
     """Evaluate every identity whose figures the report states."""
     idx = _index(facts)

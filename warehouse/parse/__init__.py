@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from warehouse.checks import evaluate_checks
+from warehouse.checks import evaluate_checks, statements_agree
 from warehouse.facts import ParsedReport, dedupe_facts
 from warehouse.parse.documents import Document, UnsupportedDocument, load_document
 from warehouse.parse.numbers import normalise_label
 from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
-from warehouse.parse.prose import parse_prose_facts
+from warehouse.parse.prose import ProseStatements, read_prose
 from warehouse.parse.tables import parse_table_facts
 from warehouse.parse.text_tables import FLAT_TABLES, parse_flat_tables
 
@@ -33,20 +33,24 @@ def parse_document(doc: Document) -> ParsedReport:
         text_sha256=hashlib.sha256(normalise_label(doc.text).encode("utf-8")).hexdigest(),
     )
     if era in ("table_2019", "table_2021"):
-        facts = parse_table_facts(doc.tables, era)
+        tables = parse_table_facts(doc.tables, era)
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
-        facts += _flat_table_facts(doc, era, _tables_left_to_text(doc, facts))
-        # Prose may state what a table left out (or the tables are images).
-        facts += parse_prose_facts(doc.text, era, norm=doc.normalised, known=frozenset(f.key for f in facts))
+        tables += _flat_table_facts(doc, era, _tables_left_to_text(doc, tables))
+        # Sentences state what a table left out (or the tables are images, or cut).
+        prose = read_prose(doc.text, era, norm=doc.normalised)
     elif era == "prose":
-        facts = parse_prose_facts(doc.text, era, tables=doc.tables, norm=doc.normalised)
+        prose = read_prose(doc.text, era, tables=doc.tables, norm=doc.normalised)
+        tables = prose.tables
     else:
-        facts = []
+        tables, prose = [], ProseStatements([], [], [])
         report.notes.append("no report content recognised (era unknown)")
-    report.facts = dedupe_facts(facts)
+    # A table's figure wins over a sentence's, the topic's own section over others.
+    report.facts = dedupe_facts(tables + prose.sentences)
     if era and not report.facts:
         report.notes.append("no figures found: tables may be images or the text is cut")
     report.checks = evaluate_checks(report.facts, era)
+    agree = statements_agree({"table": tables, "text": prose.sentences, "text elsewhere": prose.elsewhere})
+    report.checks += [agree] if agree else []
     return report
 
 

@@ -9,7 +9,8 @@ they win over the prose when the dispatcher dedupes by key.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from warehouse.facts import Fact
 from warehouse.parse.numbers import CN_NUMERAL_CHARS, parse_chinese_number
@@ -190,17 +191,24 @@ _REVIEW_COUNT_BEFORE = {
 # "None" in words.
 _NEGATION = r"(?:未|没有|没|无|尚无|尚未)"
 _NEGATION_AT_END = re.compile(_NEGATION + r"$")
+# Table 三's row labels hold negations of their own ('4.无正当理由大量反复申请', '无法提供').
 _NO_REQUESTS = (
-    re.compile(_NEGATION + r"(?:有)?(?:收到|接到|受理|接收|发生|办理)?(?P<mid>[^，。；,;]{0,25}?)(?:依)?申请(?P<after>[^，。；,;]{0,12})"),
+    re.compile(_NEGATION + r"(?!正当理由|法提供)(?:有)?(?:收到|接到|受理|接收|发生|办理)?(?P<mid>[^，。；,;]{0,25}?)(?:依)?申请(?P<after>[^，。；,;]{0,12})"),
     re.compile(r"申请[^，。；,;]{0,8}?(?:事项|数量|件数|数)?为(?:零|0)(?!\d)"),
 )
+# Not '未经复议直接起诉' (a kind of lawsuit) nor '未被复议机关纠错' (an outcome).
+_REVIEW_NEGATION = _NEGATION + r"(?![经被])"
 _NO_REVIEWS = {
-    "reconsideration": re.compile(_NEGATION + r"[^，。；,;]{0,40}?复议"),
+    "reconsideration": re.compile(_REVIEW_NEGATION + r"[^，。；,;]{0,40}?复议"),
     # '未发生…行政复议案、行政诉讼案' denies both; a bare '诉讼' counts only after 复议.
-    "litigation": re.compile(_NEGATION + r"[^，。；,;]{0,40}?(?:行政诉讼|复议[^，。；,;]{0,12}?诉讼)"),
+    "litigation": re.compile(_REVIEW_NEGATION + r"[^，。；,;]{0,40}?(?:行政诉讼|复议[^，。；,;]{0,12}?诉讼)"),
 }
+# '未发生…被行政复议纠错或行政诉讼败诉情形' denies an outcome, not the cases.
+_REVIEW_OUTCOME = re.compile(r"纠错|纠正|败诉|撤销|确认违法|维持")
 _CLAUSE = re.compile(r"[^，。；,;\n]+")
 _SENTENCE = re.compile(r"[^。；;\n]+")
+# A row of a table flattened into the text: pipes, or three numbers in a row.
+_TABLE_ROW = re.compile(r"\||\d+\s+\d+\s+\d+")
 
 
 @dataclass
@@ -208,6 +216,8 @@ class _Context:
     norm: NormText
     original: str
     era: str
+    # Figures of a key stated again in another section than the one that gave its fact.
+    elsewhere: list[Fact] = field(default_factory=list)
 
     def fact(self, table: str, dims: dict, m: re.Match, offset: int = 0, value=None) -> Fact | None:
         value = value if value is not None else parse_chinese_number(m.group("num").replace(",", ""))
@@ -230,10 +240,12 @@ class _Context:
 
 
 def _sentences(ctx: _Context, sections: list[Section]):
-    """(offset, sentence) pairs of the given sections, in order."""
+    """(offset, sentence) pairs of the given sections, in order; rows of tables flattened
+    into the text are not sentences (the tables are read on their own)."""
     for section in sections:
         for m in _SENTENCE.finditer(ctx.norm.text, section.start, section.end):
-            yield m.start(), m.group()
+            if not _TABLE_ROW.search(m.group()):
+                yield m.start(), m.group()
 
 
 # ---------------------------------------------------------------- proactive
@@ -272,9 +284,12 @@ def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match, bool]
 def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     facts: list[Fact] = []
     for scope in _scopes(sections, "proactive"):
-        facts = _proactive_in(ctx, scope)
+        found = _proactive_in(ctx, scope)
         if any(f.dims["measure"] == "count" for f in facts):
+            # stated again in the untitled part; channel figures ('微博…发布信息1992条') are not
+            ctx.elsewhere += [f for f in found if f.dims["measure"] == "count" and "主动" in f.label_zh]
             break
+        facts = found
     # Sub-type counts are era P's measure; table 二 states rules and normative documents
     # by issued / in force, and a narrative figure of a table era may cover other bodies.
     for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)) if ctx.era == "prose" else ():
@@ -288,8 +303,6 @@ def _proactive_in(ctx: _Context, scope: list[Section]) -> list[Fact]:
     """The year's items (and a figure to date) stated in these sections."""
     facts: list[Fact] = []
     for offset, sentence in _sentences(ctx, scope):
-        if "|" in sentence:
-            continue  # a table row
         wholes = [m for i, m in enumerate(_PROACTIVE.finditer(sentence)) if not _is_part(sentence, m, i == 0)]
         found = _year_figure(sentence, wholes) if wholes else None
         if found:
@@ -307,8 +320,6 @@ def _proactive_in(ctx: _Context, scope: list[Section]) -> list[Fact]:
 def _other_wording_fact(ctx: _Context, scope: list[Section]) -> Fact | None:
     """'发布公文共计19件': the first items figure after a publishing verb in the sentence."""
     for offset, sentence in _sentences(ctx, scope):
-        if "|" in sentence:
-            continue
         for m in _PROACTIVE_OTHER.finditer(sentence):
             head = sentence[: m.start()]
             if (_PUBLISHING_VERB.search(head) and not _TO_DATE.search(head)
@@ -337,24 +348,27 @@ def _subtype_fact(ctx: _Context, sections: list[Section], item_type: str, patter
 # ---------------------------------------------------------------- requests
 
 def _received_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
+    # Untitled parts speak of other applications too ('政务服务中心共受理申请121510件'):
+    # they are read only where the report has no part about requests.
+    return next((fact for scope in _scopes(sections, "requests") if (fact := _received_in(ctx, scope))), None)
+
+
+def _received_in(ctx: _Context, scope: list[Section]) -> Fact | None:
     table_era = ctx.era != "prose"
-    for scope in _scopes(sections, "requests"):
-        for offset, sentence in _sentences(ctx, scope):
-            if "|" in sentence:
-                continue  # a table row: the tables are read on their own
-            for clause in _CLAUSE.finditer(sentence):
-                text, start = clause.group(), offset + clause.start()
-                if re.search(r"复议|诉讼|咨询|投诉|收费|结转", text):
-                    continue
-                m = _RECEIVED.search(text)
-                # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
-                if m and not (table_era and m.group("verb") in ("受理", "接收")):
-                    return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
-                for pattern in _NO_REQUESTS:
-                    z = pattern.search(text)
-                    if z and not re.search(r"咨询|复议|诉讼", z.group()):
-                        return ctx.zero("requests", {"row": "received_new", "applicant": "total"},
-                                        start + z.start(), start + z.end())
+    for offset, sentence in _sentences(ctx, scope):
+        for clause in _CLAUSE.finditer(sentence):
+            text, start = clause.group(), offset + clause.start()
+            if re.search(r"复议|诉讼|咨询|投诉|收费|结转", text):
+                continue
+            m = _RECEIVED.search(text)
+            # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
+            if m and not (table_era and m.group("verb") in ("受理", "接收")):
+                return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
+            for pattern in _NO_REQUESTS:
+                z = pattern.search(text)
+                if z and not re.search(r"咨询|复议|诉讼", z.group()):
+                    return ctx.zero("requests", {"row": "received_new", "applicant": "total"},
+                                    start + z.start(), start + z.end())
     return None
 
 
@@ -362,8 +376,6 @@ def _carried_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     """Requests carried over from last year and forward to next year, stated in words."""
     facts: dict[str, Fact] = {}
     for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
-        if "|" in sentence:
-            continue
         for row, pattern in _CARRIED.items():
             m = pattern.search(sentence) if row not in facts else None
             if m and not _NEGATION_AT_END.search(sentence, 0, m.start()):
@@ -401,9 +413,7 @@ def _handled_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
     return None
 
 
-def _request_facts(ctx: _Context, sections: list[Section], known: frozenset) -> list[Fact]:
-    if {("requests", "received_new", "total"), ("requests", "granted", "total")} <= known:
-        return []  # the table eras' two figures here are known (era P has no known keys)
+def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     received = _received_fact(ctx, sections)
     facts = ([received] if received else []) + _carried_facts(ctx, sections)
     # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
@@ -422,21 +432,15 @@ def _request_facts(ctx: _Context, sections: list[Section], known: frozenset) -> 
 _LITIGATION_SPLIT = ("litigation_direct", "litigation_after_reconsideration")
 
 
-def _review_facts(ctx: _Context, sections: list[Section], known: frozenset) -> list[Fact]:
+def _review_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     table_era = ctx.era != "prose"
     wanted = {"reconsideration": [("reconsideration",)],
               "litigation": [_LITIGATION_SPLIT if table_era else ("litigation",)]}
-    # each proceeding's figure is found on its own: one already known is not looked for
-    proceedings = tuple(p for p, (keys,) in wanted.items()
-                        if any(("reviews", k, "total") not in known for k in keys))
-    if not proceedings:
-        return []
+    proceedings = tuple(wanted)
     scope = [s for s in sections if s.topic in ("reviews", "requests", "general", "preamble")]
     scope.sort(key=lambda s: s.topic != "reviews")  # the section about reviews speaks first
     found: dict[str, Fact] = {}
     for offset, sentence in _sentences(ctx, scope):
-        if "|" in sentence:
-            continue
         for clause in _CLAUSE.finditer(sentence):
             text, start = clause.group(), offset + clause.start()
             for proceeding in proceedings:
@@ -464,7 +468,9 @@ def _review_in_clause(ctx: _Context, proceeding: str, text: str, start: int) -> 
         if m and not _NEGATION_AT_END.search(text, 0, m.start()):
             return ctx.fact("reviews", dims, m, start)
     z = _NO_REVIEWS[proceeding].search(text)
-    return ctx.zero("reviews", dims, start + z.start(), start + z.end()) if z else None
+    if z and not _REVIEW_OUTCOME.search(text, z.start()):
+        return ctx.zero("reviews", dims, start + z.start(), start + z.end())
+    return None
 
 
 # ---------------------------------------------------------------- entry point
@@ -474,17 +480,27 @@ def _table_facts(ctx: _Context, tables, hints: dict[tuple, float]) -> list[Fact]
     return [f for f in facts if ctx.era == "prose" or f.key[1] not in ("litigation", "withheld")]
 
 
-def parse_prose_facts(text: str, era: str, tables=None, norm: NormText | None = None,
-                      known: frozenset = frozenset()) -> list[Fact]:
+class ProseStatements(NamedTuple):
+    """A report's figures by where they are stated: its statistics table (era P), the
+    sentences of the section about each topic, and figures stated again elsewhere."""
+    tables: list[Fact]
+    sentences: list[Fact]
+    elsewhere: list[Fact]
+
+
+def read_prose(text: str, era: str, tables=None, norm: NormText | None = None) -> ProseStatements:
     """`norm`: normalise_text(text) when the caller has it already (Document.normalised).
-    `known`: keys of facts the report already has (from its tables); the caller keeps the
-    first fact of a key, so in the table eras prose figures of these keys are not looked for.
-    (Era P's statistics table reads every prose figure as a hint: all are looked for.)"""
+    Era P's statistics table (grids in `tables`, or flattened in the text) is read too,
+    with every sentence figure as a hint for digits that ran together."""
     ctx = _Context(norm or normalise_text(text or ""), text or "", era or "prose")
     sections = split_sections(ctx.norm.text)
-    known = known if ctx.era != "prose" else frozenset()
-    prose = (_proactive_facts(ctx, sections) + _request_facts(ctx, sections, known)
-             + _review_facts(ctx, sections, known))
-    hints = {f.key: f.value for f in prose}
-    table = _table_facts(ctx, tables, hints) if era == "prose" else []
-    return table + prose
+    sentences = _proactive_facts(ctx, sections) + _request_facts(ctx, sections) + _review_facts(ctx, sections)
+    hints = {f.key: f.value for f in sentences}
+    table = _table_facts(ctx, tables, hints) if ctx.era == "prose" else []
+    return ProseStatements(table, sentences, ctx.elsewhere)
+
+
+def parse_prose_facts(text: str, era: str, tables=None, norm: NormText | None = None) -> list[Fact]:
+    """Every figure read_prose finds, the statistics table's first (they win when deduped)."""
+    statements = read_prose(text, era, tables, norm)
+    return statements.tables + statements.sentences
