@@ -9,6 +9,7 @@
 --     对外公开总数量 -> in force (the closest 2019 figure).
 --   * 2021 tables: 其他处理 = the three 2021 rows; 本年制发件数 -> issued, 现行有效件数 -> in force.
 --   * lawsuits = 未经复议直接起诉 + 复议后起诉 in both table eras.
+--   * proactive items: the year's figure stated in words in every era (table eras: 一、总体情况).
 select * from (values
     ('requests_received', 'prose', 'requests', 'received_new', 'total'),
     ('requests_received', 'table_2019', 'requests', 'received_new', 'total'),
@@ -108,6 +109,8 @@ select * from (values
     ('lawsuits_pending', 'table_2019', 'reviews', 'litigation_after_reconsideration', 'pending'),
     ('lawsuits_pending', 'table_2021', 'reviews', 'litigation_after_reconsideration', 'pending'),
     ('proactive_items', 'prose', 'proactive', 'all_items', 'count'),
+    ('proactive_items', 'table_2019', 'proactive', 'all_items', 'count'),
+    ('proactive_items', 'table_2021', 'proactive', 'all_items', 'count'),
     ('rules_issued', 'prose', 'proactive', 'rules', 'count'),
     ('rules_issued', 'table_2019', 'proactive', 'rules', 'newly_made'),
     ('rules_issued', 'table_2021', 'proactive', 'rules', 'issued'),

@@ -88,7 +88,12 @@ ITEM_TYPES: tuple[Key, ...] = (
     Key("administrative_coercion", "行政强制", "Administrative coercion", "Coercive measures.", TABLE_ERAS),
     Key("administrative_fees", "行政事业性收费", "Administrative fees", "Administrative and institutional fees.", TABLE_ERAS),
     Key("centralized_procurement", "政府集中采购", "Centralised procurement", "Government centralised procurement.", ("table_2019",)),
-    Key("all_items", "主动公开政府信息", "All proactive items", "All items published proactively (era P)."),
+    Key("all_items", "主动公开政府信息", "All proactive items", "All items published proactively in the year (table eras: stated in words in 一、总体情况)."),
+    # Channels and formats of proactive disclosure, stated in words in every era.
+    Key("website_posts", "政府网站发布信息", "Website posts", "Items published on the body's (or its government's) website in the year."),
+    Key("new_media_posts", "政务新媒体发布信息", "New-media posts", "Items published on government new media (微博, 微信公众号, apps) in the year."),
+    Key("press_conferences", "新闻发布会", "Press conferences", "Press conferences held in the year."),
+    Key("policy_interpretations", "政策解读", "Policy interpretations", "Policy interpretations (解读稿件, 图解, 视频) published in the year."),
 )
 
 MEASURES: tuple[Key, ...] = (
@@ -102,7 +107,7 @@ MEASURES: tuple[Key, ...] = (
     Key("items_change", "本年增/减", "Change this year", "Items added or removed in the year (signed).", ("table_2019",)),
     Key("decisions", "处理决定数量", "Decisions", "Decisions made in the year.", TABLE_ERAS),
     Key("amount", "金额", "Amount", "Money amount, unit as printed (万元 or 元).", TABLE_ERAS),
-    Key("count", "数量", "Count", "Items in the year (procurement projects; era-P proactive items)."),
+    Key("count", "数量", "Count", "Items in the year (procurement projects; proactive items and channel figures stated in words)."),
 )
 
 TABLES = ("proactive", "requests", "reviews")
@@ -173,7 +178,7 @@ MART_COLUMNS: tuple[Key, ...] = (
     Key("lawsuits_corrected", "行政诉讼·结果纠正", "Lawsuits corrected", "Corrected."),
     Key("lawsuits_other", "行政诉讼·其他结果", "Lawsuits other", "Other outcome."),
     Key("lawsuits_pending", "行政诉讼·尚未审结", "Lawsuits pending", "Pending."),
-    Key("proactive_items", "主动公开政府信息数", "Proactive items", "Items published proactively (era P)."),
+    Key("proactive_items", "主动公开政府信息数", "Proactive items", "Items published proactively in the year (table eras: the figure 一、总体情况 states in words)."),
     Key("rules_issued", "规章制发数", "Rules issued", "Rules issued (2019: newly made)."),
     Key("normative_documents_issued", "规范性文件制发数", "Normative documents issued", "Normative documents issued (2019: newly made)."),
     Key("normative_documents_in_force", "规范性文件现行有效数", "Normative documents in force", "In force (2019: published total)."),

@@ -299,6 +299,33 @@ def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     return facts
 
 
+# Channels and formats, stated in words: '在政府网站公开政府信息75条', '微信公众号发布信息66条',
+# '召开新闻发布会3场', '发布政策解读12篇'. The first of each in the proactive sections counts.
+_CHANNEL_FIGURES = tuple((item_type, re.compile(pattern + _FILLER + _APPROX_BEFORE + _NUM + _APPROX_AFTER + units))
+                         for item_type, pattern, units in (
+    ("website_posts", r"(?P<label>(?:政府|门户|官方|部门)网站[^，。；,;\d]{0,12}?(?:发布|公开|更新)(?:各类|政府|政务)?(?:信息)?)",
+     r"(?P<unit>条|篇)"),
+    ("new_media_posts", r"(?P<label>(?:微博|微信|公众号|新媒体|政务号|客户端|抖音|头条号)[^，。；,;\d]{0,12}?(?:发布|公开|推送)"
+     r"(?:各类|政府|政务)?(?:信息)?)", r"(?P<unit>条|篇)"),
+    ("press_conferences", r"(?P<label>(?:召开|举办|举行|组织)[^，。；,;\d]{0,8}?新闻发布会)", r"(?P<unit>场|次|期)"),
+    ("policy_interpretations", r"(?P<label>(?:发布|制作|推出|开展)[^，。；,;\d]{0,6}?政策解读(?:稿件|材料|信息|文章)?)",
+     r"(?P<unit>篇|条|件|期)"),
+))
+
+
+def _channel_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    facts: dict[str, Fact] = {}
+    for scope in _scopes(sections, "proactive"):
+        for offset, sentence in _sentences(ctx, scope):
+            for item_type, pattern in _CHANNEL_FIGURES:
+                m = pattern.search(sentence) if item_type not in facts else None
+                if m and not _TO_DATE.search(sentence, 0, m.start()):
+                    fact = ctx.fact("proactive", {"item_type": item_type, "measure": "count"}, m, offset)
+                    if fact:
+                        facts[item_type] = fact
+    return list(facts.values())
+
+
 def _proactive_in(ctx: _Context, scope: list[Section]) -> list[Fact]:
     """The year's items (and a figure to date) stated in these sections."""
     facts: list[Fact] = []
@@ -494,7 +521,8 @@ def read_prose(text: str, era: str, tables=None, norm: NormText | None = None) -
     with every sentence figure as a hint for digits that ran together."""
     ctx = _Context(norm or normalise_text(text or ""), text or "", era or "prose")
     sections = split_sections(ctx.norm.text)
-    sentences = _proactive_facts(ctx, sections) + _request_facts(ctx, sections) + _review_facts(ctx, sections)
+    sentences = (_proactive_facts(ctx, sections) + _channel_facts(ctx, sections) + _request_facts(ctx, sections)
+                 + _review_facts(ctx, sections))
     hints = {f.key: f.value for f in sentences}
     table = _table_facts(ctx, tables, hints) if ctx.era == "prose" else []
     return ProseStatements(table, sentences, ctx.elsewhere)
