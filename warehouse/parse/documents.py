@@ -4,9 +4,15 @@ The kind is detected from magic bytes first, then the file name or content type.
 `Document.text` is the visible text in reading order with each table rendered
 one row per line, cells separated by ' | ', so that text-level detectors (era,
 year) see the tables too.
+
+Every reader checks DocumentLimits before its expensive step (a PDF's page count before
+reading pages, a page's drawn objects before table finding, a DOCX's inflated sizes before
+unzipping, an HTML table's spans while its grid is built), so a hostile document is refused
+(DocumentTooLarge) or a hostile part skipped with a note in milliseconds.
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 import re
@@ -18,7 +24,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
 
-from warehouse.parse.html_tables import cell_text, table_grid
+from warehouse.parse.html_tables import GridTooLarge, TableLimits, cell_text, table_grid
 from warehouse.parse.textnorm import NormText, normalise_text
 
 CELL_SEP = " | "
@@ -26,6 +32,93 @@ CELL_SEP = " | "
 
 class UnsupportedDocument(Exception):
     """The input cannot be read (e.g. .doc without a converter, image-only, corrupt)."""
+
+
+class DocumentTooLarge(UnsupportedDocument):
+    """The input passes a DocumentLimits bound: refused before the work it would cost."""
+
+
+@dataclass(frozen=True)
+class DocumentLimits:
+    """What one document may cost the readers. Real maxima, measured on the ../shared corpus,
+    the demo portal and the saved sites (2 real PDFs of 5 pages, 10 generated ones, 360 HTML
+    pages; no real DOCX): 5 PDF pages; per PDF page 877 chars+lines+rects+curves of which 174
+    lines+rects+curves, 57 ruling edges (810 horizontal x vertical pairs), 277 edge crossings;
+    HTML 354,824 characters and 424 grid cells in a document; the table maxima are in
+    TableLimits. The margins are wide (20x or more) where the cost grows with the input, and
+    narrower where it grows with its square."""
+
+    # A real annual report has < 60 pages; a PDF of 50,000 pages took 80 s and 4.5 GB.
+    max_pdf_pages: int = 300
+    # Decoded bytes of a page's content streams and form XObjects (real max 43,569, 23x):
+    # pdfminer reads ~0.1 MB of drawing operators a second; past it the page is not read.
+    max_pdf_page_content_bytes: int = 1_000_000
+    # chars+lines+rects+curves of a page (real max 877, 23x): past it the page's text is read
+    # but its tables are not looked for (table finding grows faster than its input).
+    max_pdf_page_objects: int = 20_000
+    # lines+rects+curves of a page (real max 174, 29x): each gives the table finder 1-4 edges
+    # to merge (10,000 rects: 1.3 s); past it the page's tables are not looked for.
+    max_pdf_page_rulings: int = 5_000
+    # horizontal x vertical ruling edges of a page (real max 810, 60x): the pairs the edge
+    # crossing search tests one by one; past it the page's tables are not looked for.
+    max_pdf_page_edge_pairs: int = 50_000
+    # edge crossings of a page (real max 277, 7x; a 60x20-cell table has 1,281): cell finding
+    # is quadratic in them (a grid of 100x100 tiny cells, 10,201 crossings, took 4.6 s, one of
+    # 60x60, 2 s); past it the page's tables are not looked for.
+    max_pdf_page_crossings: int = 2_000
+    # characters tested against cell boxes to read one PDF table's cells (each cell tests the
+    # characters within its height; real max 5,189, 39x): past it the table is not read.
+    max_pdf_table_char_tests: int = 200_000
+    # Inflated bytes of all a DOCX's zip members (a 3.4 MB DOCX inflating to 1 GB took 6 GB).
+    max_zip_inflated_bytes: int = 100_000_000
+    # Inflated bytes of one XML member: python-docx holds it as a tree of ~6x its size.
+    max_zip_xml_bytes: int = 25_000_000
+    # Inflated : compressed bytes of a member (100:1, as common zip-bomb guards) ...
+    max_zip_ratio: int = 100
+    # ... for members that inflate past this (a small member costs nothing whatever its ratio).
+    zip_ratio_grace_bytes: int = 1_000_000
+    # Zip members: a DOCX has about 10-40; each is read and kept by python-docx.
+    max_zip_members: int = 10_000
+    # Characters of an HTML page or a text document after decoding (real max 354,824, 56x).
+    max_decoded_chars: int = 20_000_000
+    # Cells of all a document's table grids (real max 424, 470x): later tables are skipped.
+    max_document_cells: int = 200_000
+    # Characters of all a document's grids, spanned cells repeated (real max 2,984): later
+    # tables are skipped.
+    max_document_table_chars: int = 5_000_000
+    # Bounds on each table grid: spans, cells and text.
+    tables: TableLimits = field(default_factory=TableLimits)
+
+
+DEFAULT_LIMITS = DocumentLimits()
+
+
+class _TableBudget:
+    """The document's grid cells and characters so far (DocumentLimits.max_document_*): a table
+    that would pass them is skipped, with one note for the document."""
+
+    def __init__(self, limits: DocumentLimits, notes: list[str]):
+        self.limits, self.notes = limits, notes
+        self.cells = self.chars = 0
+        self.full = False
+
+    def admit(self, grid: list[list[str]]) -> bool:
+        if self.full:
+            return False
+        cells = len(grid) * len(grid[0]) if grid else 0
+        chars = sum(len(text) for row in grid for text in row)
+        limits = self.limits
+        if self.cells + cells > limits.max_document_cells:
+            why = f"the document's tables pass {limits.max_document_cells:,} cells"
+        elif self.chars + chars > limits.max_document_table_chars:
+            why = f"the document's tables pass {limits.max_document_table_chars:,} characters"
+        else:
+            self.cells += cells
+            self.chars += chars
+            return True
+        self.full = True
+        self.notes.append(f"{why}: this table and the tables after it are not read")
+        return False
 
 
 @dataclass
@@ -84,14 +177,16 @@ def detect_kind(data: bytes, filename: str = "", content_type: str | None = None
 _LEADING_HTML = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.I | re.S)
 
 
-def load_document(data: bytes, filename: str = "", content_type: str | None = None) -> Document:
+def load_document(data: bytes, filename: str = "", content_type: str | None = None,
+                  limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
+    """`data` as a Document; UnsupportedDocument (DocumentTooLarge past `limits`) when it cannot be read."""
     if not data or not data.strip():
         raise UnsupportedDocument("empty document")
     kind = detect_kind(data, filename, content_type)
     try:
         if kind == "html":
-            return load_html(data, content_type)
-        return {"pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind](data)
+            return load_html(data, content_type, limits)
+        return {"pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind](data, limits)
     except UnsupportedDocument:
         raise
     except Exception as exc:  # a reader library choking on hostile input is an unreadable document, not a crash
@@ -209,12 +304,13 @@ def _html_parser():
     return parser
 
 
-def load_html(data: bytes, content_type: str | None = None) -> Document:
+def load_html(data: bytes, content_type: str | None = None, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     from lxml import html as lxml_html
 
     m = _DECLARED_CHARSET.search(data[:4096]) or _DECLARED_CHARSET.search((content_type or "").encode("latin-1", "replace"))
     declared = m.group(1).decode("ascii") if m else None
     markup, used = decode_text(data, declared)
+    _check_decoded_size("HTML", markup, limits)
     if _looks_binary(markup):
         raise UnsupportedDocument("HTML input is not readable text")
     notes = [note for note in [charset_note(declared, used)] if note]
@@ -229,11 +325,17 @@ def load_html(data: bytes, content_type: str | None = None) -> Document:
     for bad in root.xpath("//script|//style|//noscript|//template"):
         _drop_keep_tail(bad)
     tables: list[Table] = []
-    text = _html_visible_text(root, tables, notes)
+    text = _html_visible_text(root, tables, notes, limits)
     doc = Document(kind="html", text=text, tables=tables, notes=notes)
     doc.meta = _html_meta(root, text)
     doc.title = _html_title(root, doc.meta)
     return doc
+
+
+def _check_decoded_size(kind: str, text: str, limits: DocumentLimits) -> None:
+    if len(text) > limits.max_decoded_chars:
+        raise DocumentTooLarge(f"{kind} has {len(text):,} characters after decoding"
+                               f" (limit {limits.max_decoded_chars:,})")
 
 
 def _truncation_notes(markup: str) -> list[str]:
@@ -257,17 +359,21 @@ _BLOCKS = {"p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6
            "article", "header", "footer", "tr", "dl", "dt", "dd", "blockquote", "pre", "hr", "title"}
 
 
-def _html_visible_text(root, tables: list[Table], notes: list[str] | None = None) -> str:
+def _html_visible_text(root, tables: list[Table], notes: list[str] | None = None,
+                       limits: DocumentLimits = DEFAULT_LIMITS) -> str:
     """Walk the tree: block elements start lines; each table becomes its rows as lines."""
     parts: list[str] = []
     notes = notes if notes is not None else []
+    budget = _TableBudget(limits, notes)
 
     def grid_of(table) -> list[list[str]]:
+        if budget.full:  # the document's tables passed their limits: no more grids are built
+            return []
         span_notes: list[str] = []
-        grid = table_grid(table, span_notes)
+        grid = table_grid(table, span_notes, limits.tables)
         if span_notes:
             notes.append(f"table {len(tables) + 1}: " + "; ".join(dict.fromkeys(span_notes)))
-        return grid
+        return grid if budget.admit(grid) else []
 
     def walk(node) -> None:
         # every lxml property read (tag, text, tail) builds a new str: each is read once
@@ -378,33 +484,150 @@ def strip_page_markers(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not _PAGE_MARKER.match(line))
 
 
-def load_pdf(data: bytes) -> Document:
+_PDF_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+
+
+def load_pdf(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     import pdfplumber
 
     try:
         pdf = pdfplumber.open(io.BytesIO(data))
     except Exception as exc:  # pdfminer raises many types for broken/encrypted files
         raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
-    texts, tables = [], []
+    texts, tables, notes = [], [], []
+    budget = _TableBudget(limits, notes)
     try:
-        for number, page in enumerate(pdf.pages, start=1):
-            texts.append(page.extract_text() or "")
-            for found in page.find_tables({"vertical_strategy": "lines", "horizontal_strategy": "lines"}):
-                grid = pdf_table_grid(page, found.cells)
-                if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
-                    tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
+        declared = _pdf_declared_pages(pdf)
+        if declared is not None and declared > limits.max_pdf_pages:
+            raise DocumentTooLarge(f"PDF has {declared:,} pages (limit {limits.max_pdf_pages:,})")
+        for number, page in enumerate(_pdf_pages(pdf), start=1):
+            if number > limits.max_pdf_pages:  # the page tree holds more pages than its count says
+                raise DocumentTooLarge(f"PDF has more than {limits.max_pdf_pages:,} pages (limit {limits.max_pdf_pages:,};"
+                                       f" its page count says {'nothing' if declared is None else declared})")
+            try:
+                content = _pdf_page_content_bytes(page.page_obj)
+                if content > limits.max_pdf_page_content_bytes:
+                    notes.append(f"page {number}: {content:,} bytes of drawing operators"
+                                 f" (limit {limits.max_pdf_page_content_bytes:,}): page not read")
+                    continue
+                texts.append(page.extract_text() or "")
+                for grid in _pdf_page_grids(page, number, limits, notes):
+                    if budget.admit(grid):
+                        tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
+            finally:
+                page.close()  # a page's objects are dropped once it is read
+    except UnsupportedDocument:
+        raise
     except Exception as exc:
         raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
     finally:
-        pdf.close()
+        pdf.flush_cache()  # not pdf.close(): that would build every page of the page tree
     text = strip_page_markers("\n".join(texts))
     if not text.strip():
-        raise UnsupportedDocument("PDF has no text layer (scanned images or empty)")
+        skipped = [note for note in notes if note.endswith("page not read")]
+        raise (DocumentTooLarge(f"PDF has no page within the limits: {skipped[0]}") if skipped
+               else UnsupportedDocument("PDF has no text layer (scanned images or empty)"))
     table_text = "\n\n".join(t.as_text() for t in tables)
-    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables)
+    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables, notes=notes)
     doc.title = _first_title_line(text)
     doc.meta = fields_from_text(text)
     return doc
+
+
+def _pdf_declared_pages(pdf) -> int | None:
+    """The page count the document's catalog states (/Pages /Count): read without any page."""
+    from pdfminer.pdftypes import resolve1
+
+    try:
+        count = resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count"))
+    except Exception:  # no page tree, or a broken one: pdfminer finds the pages another way
+        return None
+    return count if isinstance(count, int) else None
+
+
+def _pdf_pages(pdf):
+    """pdfplumber's pages one at a time, as `pdf.pages` builds them all at once (a Page per
+    leaf of the page tree before the first is read)."""
+    from pdfminer.pdfpage import PDFPage
+    from pdfplumber.page import Page
+
+    doctop = 0
+    for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
+        page = Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
+        doctop += page.height
+        yield page
+
+
+def _pdf_page_content_bytes(page_obj) -> int:
+    """Decoded size of what reading the page interprets: its content streams and the form
+    XObjects of its resources (pdfminer keeps each stream's decoded data, so reading them
+    here costs the page's reading nothing more)."""
+    from pdfminer.pdftypes import PDFStream, resolve1
+
+    size = 0
+    for stream in page_obj.contents:
+        stream = resolve1(stream)
+        if isinstance(stream, PDFStream):
+            size += len(stream.get_data())
+    resources = page_obj.resources if isinstance(page_obj.resources, dict) else {}
+    xobjects = resolve1(resources.get("XObject"))
+    for xobject in (xobjects.values() if isinstance(xobjects, dict) else ()):
+        xobject = resolve1(xobject)
+        if isinstance(xobject, PDFStream) and getattr(resolve1(xobject.get("Subtype")), "name", None) == "Form":
+            size += len(xobject.get_data())
+    return size
+
+
+def _pdf_page_grids(page, number: int, limits: DocumentLimits, notes: list[str]) -> list[list[list[str]]]:
+    """Grids of the ruled tables of a page, by pdfplumber's table finder (page.find_tables),
+    checked against DocumentLimits before each step that grows faster than its input: a page
+    over a limit gives no tables and a note (its text is read)."""
+    from pdfplumber.table import (TableFinder, TableSettings, cells_to_tables, edges_to_intersections,
+                                  intersections_to_cells)
+
+    objects = page.objects
+    rulings = sum(len(objects.get(kind, ())) for kind in ("line", "rect", "curve"))
+    count = rulings + len(objects.get("char", ()))
+    if count > limits.max_pdf_page_objects:
+        notes.append(f"page {number}: {count:,} chars, lines, rects and curves (limit {limits.max_pdf_page_objects:,}):"
+                     " tables not looked for")
+        return []
+    if rulings > limits.max_pdf_page_rulings:
+        notes.append(f"page {number}: {rulings:,} lines, rects and curves (limit {limits.max_pdf_page_rulings:,}):"
+                     " tables not looked for")
+        return []
+    # TableFinder(page, settings) in steps, each bounded before it runs (its __init__ runs them all)
+    finder = TableFinder.__new__(TableFinder)
+    finder.page, finder.settings = page, TableSettings.resolve(_PDF_TABLE_SETTINGS)
+    settings = finder.settings
+    edges = finder.get_edges()
+    horizontal = sum(1 for edge in edges if edge["orientation"] == "h")
+    pairs = horizontal * (len(edges) - horizontal)
+    if pairs > limits.max_pdf_page_edge_pairs:
+        notes.append(f"page {number}: {horizontal:,} x {len(edges) - horizontal:,} ruling edges"
+                     f" (limit {limits.max_pdf_page_edge_pairs:,} pairs): tables not looked for")
+        return []
+    crossings = edges_to_intersections(edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
+    if len(crossings) > limits.max_pdf_page_crossings:
+        notes.append(f"page {number}: {len(crossings):,} ruling edge crossings"
+                     f" (limit {limits.max_pdf_page_crossings:,}): tables not looked for")
+        return []
+    grids = []
+    texts = None
+    for cells in cells_to_tables(intersections_to_cells(crossings)):
+        texts = texts or _PdfCellTexts(page)
+        tests = sum(texts.tests(cell) for cell in cells)
+        try:
+            if tests > limits.max_pdf_table_char_tests:
+                raise GridTooLarge(f"reading its cells would test {tests:,} characters"
+                                   f" (limit {limits.max_pdf_table_char_tests:,})")
+            grid = pdf_table_grid(cells, texts, limits.tables)
+        except GridTooLarge as exc:
+            notes.append(f"page {number}: a table not read: {exc}")
+            continue
+        if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
+            grids.append(grid)
+    return grids
 
 
 def _describe_pdf_error(exc: Exception) -> str:
@@ -427,31 +650,79 @@ def _snap(values: list[float], tolerance: float = 2.0) -> list[float]:
 
 
 def _position(edges: list[float], value: float) -> int:
-    return min(range(len(edges)), key=lambda i: abs(edges[i] - value))
+    """Index of the edge nearest `value` (the first of two as near) in ascending `edges`."""
+    at = bisect.bisect_left(edges, value)
+    if at == len(edges) or (at and abs(edges[at - 1] - value) <= abs(edges[at] - value)):
+        at -= 1
+    while at and abs(edges[at - 1] - value) == abs(edges[at] - value):  # as near once rounded
+        at -= 1
+    return at
 
 
-def pdf_table_grid(page, cells: list[tuple]) -> list[list[str]]:
+def pdf_table_grid(cells: list[tuple], text_of, limits: TableLimits | None = None) -> list[list[str]]:
     """A grid from the cell boxes pdfplumber found: a merged cell covers several
-    column/row bands and its text is repeated in each of them."""
+    column/row bands and its text is repeated in each of them. `text_of(box)` is the text
+    inside a box (_PdfCellTexts). Raises GridTooLarge past `limits` (TableLimits), before
+    the grid is allocated or a cell's text is read."""
     if not cells:
         return []
+    limits = limits or TableLimits()
     xs = _snap([c[0] for c in cells] + [c[2] for c in cells])
     ys = _snap([c[1] for c in cells] + [c[3] for c in cells])
+    if (len(xs) - 1) * (len(ys) - 1) > limits.max_cells:
+        raise GridTooLarge(f"{len(ys) - 1} rows x {len(xs) - 1} columns pass {limits.max_cells:,} cells")
+    placed = [(cell, _position(ys, cell[1]), _position(ys, cell[3]), _position(xs, cell[0]), _position(xs, cell[2]))
+              for cell in cells]
+    # cells of a table tile its grid; overlapping boxes could cover it many times over
+    covered = sum((last - first) * (end - start) for _, first, last, start, end in placed)
+    if covered > limits.max_cells:
+        raise GridTooLarge(f"its {len(cells):,} cells cover {covered:,} grid positions (limit {limits.max_cells:,})")
     grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
     own_rows: set[int] = set()  # row bands that some cell occupies alone
-    for x0, top, x1, bottom in cells:
-        text = page.within_bbox((x0, top, x1, bottom), relative=False, strict=False).extract_text() or ""
+    chars = 0
+    for box, first, last, start, end in placed:
+        text = text_of(box) or ""
         text = re.sub(r"\s+", " ", text.replace("\n", "")).strip()
-        first, last = _position(ys, top), _position(ys, bottom)
+        chars += len(text) * (last - first) * (end - start)
+        if chars > limits.max_chars:
+            raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (spanned cells repeated)")
         if last - first == 1:
             own_rows.add(first)
         for r in range(first, last):
-            for c in range(_position(xs, x0), _position(xs, x1)):
+            for c in range(start, end):
                 grid[r][c] = text
     # A row of blank cells is a row of the table (its zeros); an empty band that only
     # exists because two merged cells' edges are slightly misaligned is not.
     rows = [row for r, row in enumerate(grid) if any(row) or r in own_rows]
     return rows if any(any(row) for row in rows) else []
+
+
+class _PdfCellTexts:
+    """Texts of cell boxes on a page, each as page.within_bbox(box).extract_text() reads it,
+    but testing only the characters whose top lies in the box's height (found by bisection
+    among the page's characters sorted by top), not every object of the page for every cell."""
+
+    def __init__(self, page):
+        self.page = page
+        chars = page.chars
+        self.chars = chars
+        self.order = sorted(range(len(chars)), key=lambda i: chars[i]["top"])
+        self.tops = [chars[i]["top"] for i in self.order]
+        self.bands: dict[tuple[float, float], object] = {}
+
+    def tests(self, box: tuple) -> int:
+        """How many characters reading `box` tests."""
+        return bisect.bisect_right(self.tops, box[3]) - bisect.bisect_left(self.tops, box[1])
+
+    def __call__(self, box: tuple) -> str:
+        key = (box[1], box[3])
+        band = self.bands.get(key)
+        if band is None:  # the characters that may lie in boxes of this height, in page order
+            lo, hi = bisect.bisect_left(self.tops, box[1]), bisect.bisect_right(self.tops, box[3])
+            band = self.page.filter(bool)
+            band._objects = {"char": [self.chars[i] for i in sorted(self.order[lo:hi])]}
+            self.bands[key] = band
+        return band.within_bbox(box, relative=False, strict=False).extract_text()
 
 
 def _first_title_line(text: str) -> str | None:
@@ -463,18 +734,27 @@ def _first_title_line(text: str) -> str | None:
 
 # ---------------------------------------------------------------- DOCX / DOC
 
-def load_docx(data: bytes) -> Document:
+def load_docx(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     import docx
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnsupportedDocument("DOCX input is not a zip archive")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
+        raise UnsupportedDocument(f"DOCX cannot be read: {type(exc).__name__}: {exc}") from exc
+    check_zip_members(members, limits, "DOCX")
+    try:
         document = docx.Document(io.BytesIO(data))
     except Exception as exc:
         raise UnsupportedDocument(f"DOCX cannot be read: {type(exc).__name__}: {exc}") from exc
-    parts, tables = [], []
-    for block in _docx_blocks(document):
+    parts, tables, notes = [], [], []
+    budget = _TableBudget(limits, notes)
+    for block in _docx_blocks(document, limits, notes):
         if isinstance(block, list):
+            if not budget.admit(block):
+                continue
             table = Table(index=len(tables) + 1, rows=block)
             tables.append(table)
             parts.append(table.as_text())
@@ -483,35 +763,101 @@ def load_docx(data: bytes) -> Document:
     text = "\n".join(parts)
     if not text.strip():
         raise UnsupportedDocument("DOCX has no text")
-    doc = Document(kind="docx", text=text, tables=tables)
+    doc = Document(kind="docx", text=text, tables=tables, notes=notes)
     doc.title = (document.core_properties.title or "").strip() or _first_title_line(text)
     doc.meta = fields_from_text(text)
     return doc
 
 
-def _docx_blocks(document):
+def check_zip_members(members: list[zipfile.ZipInfo], limits: DocumentLimits = DEFAULT_LIMITS,
+                      kind: str = "zip") -> None:
+    """Refuse a zip bomb from its central directory, before anything is inflated. zipfile
+    inflates a member to no more than the size stated there (a member that inflates further
+    fails its CRC check), so the stated sizes bound what reading the members costs."""
+    if len(members) > limits.max_zip_members:
+        raise DocumentTooLarge(f"{kind} has {len(members):,} zip members (limit {limits.max_zip_members:,})")
+    total = sum(member.file_size for member in members)
+    if total > limits.max_zip_inflated_bytes:
+        raise DocumentTooLarge(f"{kind} inflates to {total:,} bytes (limit {limits.max_zip_inflated_bytes:,})")
+    for member in members:
+        size = member.file_size
+        if size > limits.max_zip_xml_bytes and member.filename.lower().endswith((".xml", ".rels")):
+            raise DocumentTooLarge(f"{kind} member {member.filename[:80]} inflates to {size:,} bytes of XML"
+                                   f" (limit {limits.max_zip_xml_bytes:,})")
+        ratio = size / max(member.compress_size, 1)
+        if size > limits.zip_ratio_grace_bytes and ratio > limits.max_zip_ratio:
+            raise DocumentTooLarge(f"{kind} member {member.filename[:80]} inflates {ratio:,.0f}:1"
+                                   f" ({member.compress_size:,} to {size:,} bytes; limit {limits.max_zip_ratio}:1)")
+
+
+def _docx_blocks(document, limits: DocumentLimits = DEFAULT_LIMITS, notes: list[str] | None = None):
     """Paragraph texts and table grids in body order."""
     from docx.table import Table as DocxTable
     from docx.text.paragraph import Paragraph
 
+    notes = notes if notes is not None else []
+    count = 0
     for child in document.element.body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
             yield Paragraph(child, document).text
         elif tag == "tbl":
-            yield _docx_grid(DocxTable(child, document))
+            count += 1
+            table_notes: list[str] = []
+            grid = _docx_grid(DocxTable(child, document), limits.tables, table_notes)
+            if table_notes:
+                notes.append(f"table {count}: " + "; ".join(dict.fromkeys(table_notes)))
+            yield grid
 
 
-def _docx_grid(table) -> list[list[str]]:
-    """python-docx repeats a merged cell in every position it covers (horizontal and vertical)."""
-    rows = []
-    for row in table.rows:
-        rows.append([re.sub(r"\s+", " ", cell.text).strip() for cell in row.cells])
-    width = max((len(r) for r in rows), default=0)
+def _docx_grid(table, limits: TableLimits | None = None, notes: list[str] | None = None) -> list[list[str]]:
+    """The grid of a python-docx table as its rows' `cells` give it (a horizontally merged cell
+    repeated in each grid column it spans, a vertically merged one in each row), built here
+    from the XML so that spans are clamped (TableLimits.max_colspan) and the grid is bounded
+    (max_cells, max_chars): python-docx repeats a cell gridSpan times, however large, and finds
+    each vertically merged cell's text by walking up the rows. Each cell's text is read once."""
+    from docx.table import _Cell
+
+    limits = limits or TableLimits()
+    notes = notes if notes is not None else []
+    rows: list[list[str]] = []
+    width = chars = 0
+    above: dict[int, tuple[str, int]] = {}  # grid offset -> (text, span) of the row above's cells
+    trs = table._tbl.tr_lst
+    for r, tr in enumerate(trs):
+        row: list[str] = []
+        here: dict[int, tuple[str, int]] = {}
+        offset = tr.grid_before
+        try:
+            for tc in tr.tc_lst:
+                span = tc.grid_span
+                if span > limits.max_colspan or span < 1:
+                    notes.append(f"gridSpan {span} read as {max(1, min(span, limits.max_colspan))}")
+                    span = max(1, min(span, limits.max_colspan))
+                # a continued vertical merge shows the cell above it, as many times as that spans
+                cell = above.get(offset) if tc.vMerge == "continue" else None
+                if cell is None:
+                    cell = (re.sub(r"\s+", " ", _Cell(tc, table).text).strip(), span)
+                here[offset] = cell
+                text, cell_span = cell
+                if (r + 1) * max(width, len(row) + cell_span) > limits.max_cells:
+                    raise GridTooLarge(f"{r + 1} rows x {max(width, len(row) + cell_span)} columns"
+                                       f" pass {limits.max_cells:,} cells")
+                chars += len(text) * cell_span
+                if chars > limits.max_chars:
+                    raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (merged cells repeated)")
+                row.extend([text] * cell_span)
+                offset += span
+        except GridTooLarge as exc:
+            notes.append(f"grid cut to its first {r} of {len(trs)} rows: {exc}")
+            break
+        rows.append(row)
+        width = max(width, len(row))
+        above = here
     return [r + [""] * (width - len(r)) for r in rows]
 
 
-def load_doc(data: bytes) -> Document:
+def load_doc(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     """Legacy Word: converted to DOCX by LibreOffice when it is installed."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
@@ -527,7 +873,7 @@ def load_doc(data: bytes) -> Document:
         out = Path(tmp) / "input.docx"
         if not out.exists():
             raise UnsupportedDocument(".doc conversion produced no DOCX")
-        doc = load_docx(out.read_bytes())
+        doc = load_docx(out.read_bytes(), limits)
     doc.notes.append("converted from .doc with LibreOffice")
     return doc
 
@@ -537,8 +883,9 @@ def load_doc(data: bytes) -> Document:
 _CRAWLER_TITLE = re.compile(r"^\s*(?:标题|题目|title)\s*[:：]\s*(.+)$", re.I | re.M)
 
 
-def load_text(data: bytes) -> Document:
+def load_text(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     text = decode_bytes(data)
+    _check_decoded_size("text", text, limits)
     if _looks_binary(text):
         raise UnsupportedDocument("input is binary data, not text")
     text = strip_page_markers(text.replace("\r\n", "\n").replace("\r", "\n"))
