@@ -71,8 +71,9 @@ def _looks_like_title(line: str) -> bool:
     line = line.strip(" |#\t")
     if re.search(r"位置|首页|[>|:：]", line):  # breadcrumbs and metadata lines
         return False
+    norm = _norm(line)
     return (4 <= len(line) <= 80 and not line.endswith(("。", "；", "，"))
-            and re.search(r"报告|年报", line) is not None and "信息公开" in _norm(line))
+            and re.search(r"报告|年报", norm) is not None and "信息公开" in norm)
 
 
 @lru_cache(maxsize=8)  # detect_title runs for the year, the agency and the report itself
@@ -93,9 +94,18 @@ def _title_from_lines(text: str) -> str | None:
     return None
 
 
+def _quoted_title(text: str) -> str | None:
+    """The report's own name quoted in its opening (as printed, without its 《》), for
+    reports with no title line."""
+    opening = body_text(text)[:3000]
+    norm = normalise_text(opening)
+    m = _QUOTED_REPORT_YEAR.search(norm.text)
+    return opening[slice(*norm.original_span(m.start() + 1, m.end() - 1))] if m else None
+
+
 def detect_title(doc: Document) -> str | None:
     candidates = [doc.title, _header_field(doc.text, "标题"), doc.meta.get("ArticleTitle")]
-    from_lines = _title_from_lines(doc.text)
+    from_lines = _title_from_lines(doc.text) or _quoted_title(doc.text)
     for title in candidates:
         if title and _looks_like_title(title):
             title = title.strip(" |#\t")

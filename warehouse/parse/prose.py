@@ -256,8 +256,8 @@ def _is_part(sentence: str, m: re.Match, first: bool) -> bool:
     return bool(re.match(r"[，,]?\s*占", after)) or (not first and "其中" in sentence[: m.start()])
 
 
-def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match, bool] | None:
-    """The sentence's figure of all items and whether it is a figure to date.
+def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match | None, re.Match | None]:
+    """The sentence's figure of the year's items, and its figure of items to date.
 
     '累计' alone is how many reports say the year's total ('全年累计主动公开…'); it is a
     figure to date only beside another figure ('…222条，累计主动公开信息2382条') or with
@@ -274,11 +274,7 @@ def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match, bool]
     candidates = annual or cumulative
     if len(candidates) > 1:
         candidates = [m for m in candidates if "主动" in m.group("label")]
-    if len(candidates) == 1:
-        return candidates[0], False
-    if not candidates and len(to_date) == 1:
-        return to_date[0], True
-    return None
+    return (candidates[0] if len(candidates) == 1 else None), (to_date[0] if len(to_date) == 1 else None)
 
 
 def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
@@ -331,11 +327,8 @@ def _proactive_in(ctx: _Context, scope: list[Section]) -> list[Fact]:
     facts: list[Fact] = []
     for offset, sentence in _sentences(ctx, scope):
         wholes = [m for i, m in enumerate(_PROACTIVE.finditer(sentence)) if not _is_part(sentence, m, i == 0)]
-        found = _year_figure(sentence, wholes) if wholes else None
-        if found:
-            m, to_date = found
-            measure = "published_total" if to_date else "count"
-            fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset)
+        for measure, m in zip(("count", "published_total"), _year_figure(sentence, wholes) if wholes else ()):
+            fact = ctx.fact("proactive", {"item_type": "all_items", "measure": measure}, m, offset) if m else None
             if fact and not any(f.key == fact.key for f in facts):
                 facts.append(fact)
     if not any(f.dims["measure"] == "count" for f in facts):
