@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from warehouse.parse.text_tables import decode, parse_flat_tables
+from warehouse.parse.text_tables import decode, parse_flat_tables, request_text_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tables"
 
@@ -81,3 +81,34 @@ def test_decode_keeps_only_admissible_readings():
     assert decode(["151300000154"], 7, adds_up) == []
     assert decode(["15130000154"], 7, adds_up) == [[151, 3, 0, 0, 0, 0, 154]]
     assert decode(["1", "2", "3"], 3, adds_up) == [[1, 2, 3]]
+
+
+STACKED = """三、收到和处理政府信息公开申请情况
+一、本年新收政府信息公开申请数量 9 0 0 0 0 0 9
+三、本年度办理结果
+（一）予以公开
+（二）部分公开（区分处理的，只计这一情形，不计其他情形）
+4 1 0 0 0 0 5
+2 0 0 0 0 0 2
+（三）不予公开 1.属于国家秘密 0 0 0 0 0 0 0
+"""
+
+
+def _totals(text: str) -> dict:
+    return {f.dims["row"]: f.value for f in request_text_facts(text, "table_2021") if f.dims["applicant"] == "total"}
+
+
+def test_rows_printed_above_their_numbers_get_them_in_order():
+    # a flattening that printed two labels, then both rows of numbers: nothing shifts up
+    assert _totals(STACKED) == {"received_new": 9, "granted": 5, "partially_granted": 2, "withheld_state_secret": 0}
+
+
+def test_numbers_of_more_rows_than_labels_are_left_unstated():
+    # one label over two rows of numbers: which row is missing cannot be told, so no value is kept
+    text = STACKED.replace("（一）予以公开\n", "")
+    assert _totals(text) == {"received_new": 9, "withheld_state_secret": 0}
+
+
+def test_stacked_rows_that_do_not_add_up_are_left_unstated():
+    text = STACKED.replace("2 0 0 0 0 0 2", "2 0 0 0 0 0 7")
+    assert "granted" not in _totals(text) and "partially_granted" not in _totals(text)

@@ -310,12 +310,39 @@ def _value_tokens(row: Row, n: int) -> list[str | None]:
 def request_text_facts(text: str, era: str) -> list[Fact]:
     facts: list[Fact] = []
     for row in rows_of(tokenize(text)):
+        stacked = _stacked_rows(row, era)
+        if stacked is not None:
+            for (key, label), values in stacked:
+                facts += [request_fact(key, applicant, CellNumber(value), label, row.source)
+                          for applicant, value in values.items()]
+            continue
         key, label = _request_row_key(row, era)
         if key is None:
             continue
         for applicant, value in _applicant_values(_digits(row)).items():
             facts.append(request_fact(key, applicant, CellNumber(value), label, row.source))
     return facts
+
+
+def _stacked_rows(row: Row, era: str) -> list[tuple[tuple[str, str], dict[str, float]]] | None:
+    """Labels printed one under another with their numbers after the last one
+    ('（一）予以公开 / （二）部分公开 / 5 0 0 0 0 0 5 / 3 0 0 0 0 0 3'): a run of m whole
+    rows belongs to the last m labels that name rows, in order, when every row adds up
+    to its 总计. A run of several rows that cannot be placed so gives no values ([]),
+    never the first row's numbers under the nearest label. None: not such a run."""
+    width = len(APPLICANT_ORDER)
+    digits = _digits(row)
+    if len(digits) < 2 * width or len(digits) % width or not all(d.isdigit() for d in digits):
+        return None
+    named: list[tuple[str, str]] = []
+    for fragment in row.labels[-MAX_LABEL_PARTS:]:
+        key = classify_request_row([fragment.text], era)
+        if key and (not named or named[-1][0] != key):
+            named.append((key, fragment.text.strip()))
+    groups = [[int(d) for d in digits[i:i + width]] for i in range(0, len(digits), width)]
+    if len(named) < len(groups) or any(sum(g[:-1]) != g[-1] for g in groups):
+        return []
+    return [(label, dict(zip(APPLICANT_ORDER, g))) for label, g in zip(named[-len(groups):], groups)]
 
 
 def _request_row_key(row: Row, era: str) -> tuple[str | None, str]:
