@@ -1,17 +1,45 @@
 """Analyst-facing reads of the warehouse: filtered exports and agency comparisons.
 
-Everything reads `mart_agency_year` through a read-only connection.
+Everything reads the warehouse through `connect_read_only`: a DuckDB connection that cannot write,
+cannot touch any file but the warehouse itself, cannot reach the network or load extensions, and
+cannot be talked out of any of that (its configuration is locked). Files the commands write
+(exports, report pages) are written from Python, outside that connection, through `write_atomically`.
 """
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from warehouse.metrics import MART_COLUMNS
 
 MART_LABELS_ZH = {k.key: k.label_zh for k in MART_COLUMNS}
 COMPARE_MEASURES = ("requests_received", "granted_full", "granted_part", "grant_rate",
                     "reconsiderations_total", "lawsuits_total", "failed_any_check")
+
+# The DuckDB settings of every analyst connection, given at connect time so no statement ever runs
+# without them (DuckDB 2.0 "Securing DuckDB"): no file but the database file (no COPY TO, read_csv,
+# read_text, ATTACH, EXPORT DATABASE, http://), no extension installed or loaded, no Python object
+# scanned as a table, and lock_configuration so that no SET/RESET can undo any of it.
+LOCKED_CONFIG = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "allow_community_extensions": False,
+    "python_enable_replacements": False,
+    "lock_configuration": True,
+}
+# Statement types `disclosure query` runs (DESCRIBE, SHOW, SUMMARIZE, VALUES and FROM-first parse as SELECT).
+READ_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA", "CALL")
+DEMO_DATABASE = "data/demo/warehouse.duckdb"
+
+
+class UserError(Exception):
+    """Something the person asked for cannot be done (a missing file, a refused statement, an output
+    that would overwrite something): the CLI prints the message on one line and exits 2.
+    Never raised for a bug of ours."""
 
 
 @dataclass
@@ -23,18 +51,21 @@ class MartFilter:
     year_to: int | None = None
 
     def where(self) -> tuple[str, list]:
+        """The SQL condition and its parameters. Agency and region strings are literal text:
+        LIKE's wildcards (%, _) and the escape character in them match only themselves."""
         clauses, params = [], []
         if self.agencies:
             clauses.append("(" + " or ".join(
-                "agency_id = ? or agency_name like ? or agency_name_as_printed like ?" for _ in self.agencies) + ")")
+                "agency_id = ? or agency_name like ? escape '\\' or agency_name_as_printed like ? escape '\\'"
+                for _ in self.agencies) + ")")
             for a in self.agencies:
-                params += [a, f"%{a}%", f"%{a}%"]
+                params += [a, f"%{like_literal(a)}%", f"%{like_literal(a)}%"]
         if self.levels:
             clauses.append(f"level in ({', '.join('?' for _ in self.levels)})")
             params += self.levels
         if self.regions:
-            clauses.append("(" + " or ".join("region_code like ?" for _ in self.regions) + ")")
-            params += [f"{r}%" for r in self.regions]
+            clauses.append("(" + " or ".join("region_code like ? escape '\\'" for _ in self.regions) + ")")
+            params += [f"{like_literal(r)}%" for r in self.regions]
         if self.year_from is not None:
             clauses.append("report_year >= ?")
             params.append(self.year_from)
@@ -44,38 +75,184 @@ class MartFilter:
         return (" where " + " and ".join(clauses)) if clauses else "", params
 
 
+def like_literal(text: str) -> str:
+    """`text` as a LIKE pattern (with ESCAPE '\\') that matches exactly `text`."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def missing_warehouse(db_path: str | Path) -> UserError:
+    return UserError(f"no warehouse at {db_path}: build it with `disclosure build`, or run `make demo` "
+                     f"(it writes {DEMO_DATABASE}) and pass --database {DEMO_DATABASE}")
+
+
+def check_warehouse(db_path: str | Path) -> None:
+    """UserError unless db_path is a regular file (looked at with stat only: a FIFO is never opened)."""
+    try:
+        st = os.stat(db_path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise missing_warehouse(db_path) from None
+    except OSError as exc:
+        raise UserError(f"cannot open the warehouse {db_path}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{db_path} is a directory, not a warehouse file (give the .duckdb file)")
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{db_path} is not a regular file: refused")
+
+
 def connect_read_only(db_path: str | Path):
+    """The warehouse file, read-only and locked down (LOCKED_CONFIG). UserError when there is no
+    usable warehouse file at db_path."""
     import duckdb
 
-    if not Path(db_path).exists():
-        raise FileNotFoundError(f"no warehouse at {db_path}: run `make demo` or `disclosure build` first")
-    return duckdb.connect(str(db_path), read_only=True)
+    check_warehouse(db_path)
+    try:
+        return duckdb.connect(str(db_path), read_only=True, config=LOCKED_CONFIG)
+    except duckdb.Error as exc:     # not a DuckDB file, a newer format, locked by a writer, unreadable
+        raise UserError(f"cannot open the warehouse {db_path}: {_first_line(exc)}") from None
+    except UnicodeEncodeError:      # a file name of bytes that are not UTF-8
+        raise UserError(f"cannot open the warehouse {db_path}: its name is not valid UTF-8") from None
 
 
-def select_mart(con, flt: MartFilter, columns: tuple[str, ...] | None = None):
+def run_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
+    """One read statement of the person's on the locked connection: (columns, rows).
+    Anything the engine or READ_STATEMENTS refuses, and any error in the SQL, is a UserError."""
+    import duckdb
+
+    with connect_read_only(db_path) as con:
+        try:
+            statements = con.extract_statements(sql)
+            if len(statements) != 1:
+                raise UserError(f"refused: give one statement at a time (got {len(statements)})")
+            kind = {"LOAD": "INSTALL/LOAD"}.get(statements[0].type.name, statements[0].type.name)
+            if statements[0].type.name not in READ_STATEMENTS:
+                raise UserError(f"refused: {kind} statement; the warehouse is read-only here "
+                                f"(only SELECT, DESCRIBE, SHOW, SUMMARIZE, EXPLAIN, PRAGMA, CALL run)")
+            cur = con.execute(sql)
+            return [d[0] for d in cur.description or []], cur.fetchall()
+        except duckdb.Error as exc:
+            message = _first_line(exc)
+            if isinstance(exc, duckdb.PermissionException) or "read-only" in message \
+                    or "configuration has been locked" in message:
+                hint = ""
+                if "stg_" in sql.lower() and "file system operations are disabled" in message:
+                    hint = " (stg_* views read the Parquet files: query the dim_*, fct_* and mart_* tables)"
+                raise UserError(f"refused: {message}{hint}") from None
+            raise UserError(message) from None
+
+
+# The CSV has no list type: failed_checks joined with commas ('' for none), done in SQL (pyarrow's
+# compute functions and list conversions would import pandas, seconds of a command's start).
+CSV_SELECT = "* replace (coalesce(array_to_string(failed_checks, ','), '') as failed_checks)"
+
+
+def select_mart(con, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
+    """The filtered mart, ordered; columns are names or one select list."""
     where, params = flt.where()
-    cols = ", ".join(columns) if columns else "*"
+    cols = columns if isinstance(columns, str) else ", ".join(columns) if columns else "*"
     return con.sql(f"select {cols} from mart_agency_year{where} order by agency_id, report_year", params=params)
 
 
-def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilter) -> int:
-    """Write the filtered mart as csv, parquet or xlsx (Chinese headers); returns the row count."""
-    output = Path(output)
-    output.parent.mkdir(parents=True, exist_ok=True)
+def read_mart(db_path: str | Path, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
+    """The filtered mart as an Arrow table, read through the locked connection (closed on return)."""
+    import duckdb
+
     with connect_read_only(db_path) as con:
-        table = select_mart(con, flt).to_arrow_table()
+        try:
+            return select_mart(con, flt, columns).to_arrow_table()
+        except duckdb.CatalogException as exc:      # a warehouse of another version: no such table or column
+            raise UserError(f"{db_path} has no usable mart_agency_year ({_first_line(exc)}): "
+                            f"rebuild it with `disclosure build --force`") from None
+
+
+# --- files the analyst commands write ---------------------------------------------------------------
+
+def protected_dirs(db_path: str | Path) -> list[Path]:
+    """Directories no analyst output may go into: the warehouse's data directory (the folder of the
+    database file: raw archive, parsed datasets, the warehouse) and the configured data directory."""
+    from warehouse.config import DataPaths
+
+    dirs = [Path(db_path).resolve().parent, DataPaths.default().root.resolve()]
+    return list(dict.fromkeys(dirs))
+
+
+def check_output(output: str | Path, db_path: str | Path, force: bool = False) -> Path:
+    """The path an analyst command may write its output to, or a UserError saying why not:
+    inside a data directory (symlinks resolved), an existing file without `force`, something that is
+    not a regular file, a missing parent directory."""
+    out = Path(output)
+    target = out.resolve()
+    for protected in protected_dirs(db_path):
+        if target == protected or protected in target.parents:
+            raise UserError(f"refusing to write {output}: it is inside the data directory {protected} "
+                            f"(write exports somewhere else)")
+    try:
+        st = os.stat(target)
+    except (FileNotFoundError, NotADirectoryError):
+        st = None
+    except OSError as exc:
+        raise UserError(f"cannot write {output}: {exc.strerror}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise UserError(f"{output} is a directory: give a file name")
+        if not stat.S_ISREG(st.st_mode):
+            raise UserError(f"{output} exists and is not a regular file: not replaced")
+        if not force:
+            raise UserError(f"{output} exists: not overwritten (--force replaces it)")
+    if not target.parent.is_dir():
+        if target.parent.exists():
+            raise UserError(f"cannot write {output}: {target.parent} is not a directory")
+        raise UserError(f"cannot write {output}: no directory {target.parent} (create it first)")
+    return target
+
+
+def write_atomically(target: Path, write: Callable[[Path], None], shown: str | Path | None = None) -> None:
+    """Call write(tmp) on a new temporary file next to target, then rename it over target: a failure
+    at any point leaves target as it was and no temporary file behind."""
+    import tempfile
+
+    shown = shown or target
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    except OSError as exc:
+        raise UserError(f"cannot write {shown}: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)           # mkstemp's 0600 is not what a new file would get
+        os.replace(tmp, target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilter, force: bool = False) -> int:
+    """Write the filtered mart as csv, parquet or xlsx (Chinese headers); returns the row count."""
+    if fmt not in ("csv", "parquet", "xlsx"):
+        raise ValueError(f"unknown format {fmt!r} (csv, xlsx, parquet)")
+    check_warehouse(db_path)
+    target = check_output(output, db_path, force)
+    table = read_mart(db_path, flt, CSV_SELECT if fmt == "csv" else None)
     if fmt == "parquet":
         import pyarrow.parquet as pq
-        pq.write_table(table, output)
+
+        write_atomically(target, lambda tmp: pq.write_table(table, tmp), output)
     elif fmt == "csv":
         import pyarrow.csv as pacsv
-        flat = table.set_column(table.schema.get_field_index("failed_checks"), "failed_checks",
-                                [[",".join(v or []) for v in table.column("failed_checks").to_pylist()]])
-        pacsv.write_csv(flat, output)
-    elif fmt == "xlsx":
-        write_xlsx(table, output)
+
+        write_atomically(target, lambda tmp: pacsv.write_csv(table, tmp), output)
     else:
-        raise ValueError(f"unknown format {fmt!r} (csv, xlsx, parquet)")
+        write_atomically(target, lambda tmp: write_xlsx(table, tmp), output)
     return table.num_rows
 
 
@@ -99,6 +276,5 @@ def write_xlsx(table, output: Path) -> None:
 
 def compare_agencies(db_path: str | Path, flt: MartFilter) -> tuple[list[str], list[tuple]]:
     """One row per agency and year with the headline measures, for two or more agencies."""
-    with connect_read_only(db_path) as con:
-        rel = select_mart(con, flt, ("agency_name", "report_year", "era") + COMPARE_MEASURES)
-        return rel.columns, rel.fetchall()
+    table = read_mart(db_path, flt, ("agency_name", "report_year", "era") + COMPARE_MEASURES)
+    return table.column_names, [tuple(r.values()) for r in table.to_pylist()]

@@ -1,18 +1,62 @@
-"""The `disclosure` command. Imports Dagster or Scrapy only inside the commands that need them."""
+"""The `disclosure` command. Imports Dagster or Scrapy only inside the commands that need them.
+
+A mistake of the person's (a missing file, a refused statement, an output that would overwrite
+something) is a UserError: `main` prints `disclosure <command>: <message>` on stderr and exits 2.
+Anything else is a bug and keeps its traceback.
+"""
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import stat
 import sys
 from pathlib import Path
 
+from warehouse.analyst import UserError
 from warehouse.config import PROJECT_ROOT, DataPaths
+
+SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+                 (stat.S_ISSOCK, "a socket"))
+
+
+def file_kind(mode: int) -> str:
+    return next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
+
+
+def read_document(path: str) -> bytes:
+    """The bytes of one document file. Looked at with stat before anything opens it: a directory,
+    FIFO, device or socket is refused unopened (a FIFO would block the read forever)."""
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise UserError(f"no such file: {path}") from None
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise UserError(f"{path} is a directory: give one document (parse-archive parses a whole archive)")
+    if not stat.S_ISREG(st.st_mode):
+        raise UserError(f"{path} is {file_kind(st.st_mode)}, not a regular file: refused")
+    try:
+        # O_NONBLOCK: should the path have become a FIFO since the stat, opening it does not wait
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise UserError(f"cannot read {path}: {exc.strerror}") from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fh.fileno()).st_mode
+        if not stat.S_ISREG(mode):
+            raise UserError(f"{path} is {file_kind(mode)}, not a regular file: refused")
+        try:
+            return fh.read()
+        except OSError as exc:
+            raise UserError(f"cannot read {path}: {exc.strerror}") from None
 
 
 def cmd_parse(args: argparse.Namespace) -> int:
-    from warehouse.parse import parse_file
+    data = read_document(args.file)
+    from warehouse.parse import parse_bytes
 
-    report = parse_file(args.file)
+    report = parse_bytes(data, filename=Path(args.file).name)
     if args.json:
         json.dump(report.to_json(), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
@@ -37,12 +81,25 @@ def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) 
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from warehouse.analyst import connect_read_only
+    from warehouse.analyst import run_query
 
-    with connect_read_only(args.database or DataPaths.default().database) as con:
-        cur = con.execute(args.sql)
-        print_rows([d[0] for d in cur.description], cur.fetchall())
+    columns, rows = run_query(database(args), utf8("SQL", args.sql))
+    print_rows(columns, rows)
     return 0
+
+
+def database(args: argparse.Namespace) -> Path:
+    return Path(args.database) if args.database else DataPaths.default().database
+
+
+def utf8(what: str, text: str) -> str:
+    """text, unless it holds bytes that were not UTF-8 on the command line (Python's surrogate escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+        raise UserError(f"{what} {shown!r} is not valid UTF-8") from None
+    return text
 
 
 def progress_bar(description: str):
@@ -120,8 +177,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_backfill(args: argparse.Namespace) -> int:
     paths = data_paths(args)
     if not paths.archive.exists():
-        print(f"error: no raw archive at {paths.archive} (crawl first)", file=sys.stderr)
-        return 2
+        raise UserError(f"no raw archive at {paths.archive} (crawl first)")
     run_parse_stage(paths, args.registry, years=args.year, reparse=args.reparse)
     run_build_stage(paths)
     return 0
@@ -130,15 +186,18 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 def mart_filter(args: argparse.Namespace):
     from warehouse.analyst import MartFilter
 
-    return MartFilter(agencies=args.agency or [], levels=args.level or [], regions=args.region or [],
+    return MartFilter(agencies=[utf8("--agency", a) for a in args.agency or []],
+                      levels=[utf8("--level", v) for v in args.level or []],
+                      regions=[utf8("--region", r) for r in args.region or []],
                       year_from=args.year_from, year_to=args.year_to)
 
 
 def add_filter_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--database", help="the DuckDB file (default: data/warehouse.duckdb)")
-    p.add_argument("--agency", action="append", help="agency_id or part of its name (repeatable)")
+    p.add_argument("--agency", action="append",
+                   help="agency_id or part of its name, as literal text (repeatable)")
     p.add_argument("--level", action="append", help="national, provincial, prefecture, county, township, zone, department")
-    p.add_argument("--region", action="append", help="GB/T 2260 code prefix (repeatable)")
+    p.add_argument("--region", action="append", help="GB/T 2260 code prefix, as literal text (repeatable)")
     p.add_argument("--year-from", type=int)
     p.add_argument("--year-to", type=int)
 
@@ -146,8 +205,7 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_export(args: argparse.Namespace) -> int:
     from warehouse.analyst import export_mart
 
-    db = args.database or DataPaths.default().database
-    rows = export_mart(db, args.format, args.output, mart_filter(args))
+    rows = export_mart(database(args), args.format, args.output, mart_filter(args), force=args.force)
     print(f"{rows} rows of mart_agency_year written to {args.output}")
     return 0
 
@@ -156,8 +214,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from warehouse.analyst import compare_agencies
 
     if not args.agency or len(args.agency) < 2:
-        raise SystemExit("compare needs two or more --agency")
-    columns, rows = compare_agencies(args.database or DataPaths.default().database, mart_filter(args))
+        raise UserError("compare needs two or more --agency")
+    columns, rows = compare_agencies(database(args), mart_filter(args))
     print_rows(columns, rows, title="Agencies compared (mart_agency_year)")
     return 0
 
@@ -165,7 +223,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_report(args: argparse.Namespace) -> int:
     from warehouse.report_page import write_report_page
 
-    rows = write_report_page(args.database or DataPaths.default().database, args.output, mart_filter(args))
+    rows = write_report_page(database(args), args.output, mart_filter(args), force=args.force)
     print(f"charts of {rows} agency-year rows written to {args.output}")
     return 0
 
@@ -194,7 +252,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Run `python -m spiders.run` in place of this process: its progress and summary draw
     straight on the terminal, and Ctrl-C reaches the crawl (which then stops cleanly)."""
-    import os
     from datetime import datetime, timezone
     from uuid import uuid4
 
@@ -205,13 +262,11 @@ def cmd_crawl(args: argparse.Namespace) -> int:
         sources = load_sources(args.sources, only_ids=args.source, base_url=args.base_url,
                                include_disabled=args.include_disabled)
     except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(str(exc)) from None
     remote = [s.id for s in sources if not s.is_local]
     if remote and os.environ.get(LIVE_CRAWL_ENV) != "1":
-        print(f"error: not crawling live sites {', '.join(remote)} (entry URLs not on this machine); "
-              f"set {LIVE_CRAWL_ENV}=1 to crawl them", file=sys.stderr)
-        return 2
+        raise UserError(f"not crawling live sites {', '.join(remote)} (entry URLs not on this machine); "
+                        f"set {LIVE_CRAWL_ENV}=1 to crawl them")
     paths = data_paths(args)
     run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid4().hex[:4]}"
     cmd = crawl_command(args.sources, paths.archive, run_id, args.profile, base_url=args.base_url,
@@ -221,7 +276,6 @@ def cmd_crawl(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
-    import os
     import shutil
 
     cmd = [sys.executable, "-m", "dagster", "dev", "-m", "pipelines.definitions",
@@ -230,7 +284,96 @@ def cmd_ui(args: argparse.Namespace) -> int:
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    os.execv(sys.executable, cmd)
+    return run_process_group(cmd)
+
+
+def run_process_group(cmd: list[str], grace: float = 3.5) -> int:
+    """Run cmd in a process group of its own until it ends or this process gets SIGINT, SIGTERM or
+    SIGHUP; then the signal goes to the whole group, and whatever of the group is left after `grace`
+    seconds is killed (a second signal kills at once). Returns cmd's exit code, or 128 + the signal.
+
+    The child starts with the default action for SIGINT and SIGTERM: a shell starts background
+    jobs with SIGINT ignored, and `dagster dev` inherits that and ignores them otherwise. The grace
+    is short because `dagster dev` (1.13) does not finish its own shutdown within 4 s even when idle:
+    `disclosure ui` must be gone within 5 s of the signal.
+    """
+    import signal
+    import subprocess
+    import time
+
+    forwarded = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    prctl = _linux_prctl()
+
+    def child_setup() -> None:               # in the child, between fork and exec
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_DFL)
+        if prctl is not None:
+            prctl(1, signal.SIGTERM)         # PR_SET_PDEATHSIG: stop too if we are killed outright
+
+    stopping: list[tuple[int, float]] = []   # (signal, deadline) of the first signal
+
+    def forward(signum, _frame) -> None:
+        first = not stopping
+        if first:
+            stopping.append((signum, time.monotonic() + grace))
+        try:
+            os.killpg(proc.pid, signum if first else signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    previous = {sig: signal.getsignal(sig) for sig in forwarded}
+    proc = subprocess.Popen(cmd, start_new_session=True, preexec_fn=child_setup)
+    try:
+        for sig in forwarded:
+            signal.signal(sig, forward)
+        while proc.poll() is None and not (stopping and time.monotonic() >= stopping[0][1]):
+            time.sleep(0.1)
+    finally:
+        # whatever ended the wait: no process of the group outlives this one
+        if not stopping and _group_alive(proc):
+            stopping.append((0, time.monotonic() + grace))
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = stopping[0][1] if stopping else time.monotonic()
+        while _group_alive(proc) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _group_alive(proc):
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        proc.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopping and stopping[0][0]:
+        return 128 + stopping[0][0]
+    return proc.returncode
+
+
+def _group_alive(proc) -> bool:
+    """Is any process of proc's group still there? (Reaps proc itself first: a zombie leader counts.)"""
+    proc.poll()
+    try:
+        os.killpg(proc.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _linux_prctl():
+    """libc's prctl on Linux (looked up before the fork), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -285,7 +428,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="export mart_agency_year (filtered) as csv, xlsx or parquet")
     p.add_argument("--format", choices=["csv", "xlsx", "parquet"], required=True)
-    p.add_argument("--output", required=True)
+    p.add_argument("--output", required=True, help="a new file outside the data directory")
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
     add_filter_arguments(p)
     p.set_defaults(func=cmd_export)
 
@@ -294,7 +438,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("report", help="write a static HTML page of charts (offline, no CDN)")
-    p.add_argument("--output", required=True)
+    p.add_argument("--output", required=True, help="a new file outside the data directory")
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
     add_filter_arguments(p)
     p.set_defaults(func=cmd_report)
 
@@ -313,7 +458,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"disclosure {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"disclosure {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # whoever read our output stopped reading (`disclosure query … | head`): not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from warehouse.analyst import MartFilter, connect_read_only, select_mart
+from warehouse.analyst import MartFilter, UserError, check_output, check_warehouse, read_mart, write_atomically
 
 SECTIONS = (
     ("申请数量与办理结果 Requests and outcomes",
@@ -55,12 +55,14 @@ _COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#
             "#bcbd22", "#17becf")
 
 
-def write_report_page(db_path: str | Path, output: str | Path, flt: MartFilter) -> int:
-    """Write the page; returns how many agency-year rows it shows."""
-    with connect_read_only(db_path) as con:
-        rows = select_mart(con, flt).to_arrow_table().to_pylist()
+def write_report_page(db_path: str | Path, output: str | Path, flt: MartFilter, force: bool = False) -> int:
+    """Write the page; returns how many agency-year rows it shows. The output obeys the rules of
+    `analyst.check_output` (not in the data directory, not over an existing file unless `force`)."""
+    check_warehouse(db_path)
+    target = check_output(output, db_path, force)
+    rows = read_mart(db_path, flt).to_pylist()
     if not rows:
-        raise ValueError("no rows of mart_agency_year match the filter")
+        raise UserError("no rows of mart_agency_year match the filter: nothing written")
     figures = [_figure(rows, measures, title) for title, measures in SECTIONS] + [_check_figure(rows)]
     parts = [fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures)]
     agencies = ", ".join(sorted({r["agency_name"] for r in rows}))
@@ -69,6 +71,5 @@ def write_report_page(db_path: str | Path, output: str | Path, flt: MartFilter) 
             f"<title>政府信息公开年度报告对比</title></head><body style='font-family:sans-serif'>"
             f"<h1>政府信息公开工作年度报告 · 对比</h1><p>{html.escape(agencies)}; {years[0]}–{years[-1]}</p>"
             + "".join(parts) + "</body></html>")
-    Path(output).parent.mkdir(parents=True, exist_ok=True)
-    Path(output).write_text(page, encoding="utf-8")
+    write_atomically(target, lambda tmp: tmp.write_text(page, encoding="utf-8"), output)
     return len(rows)
