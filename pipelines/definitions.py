@@ -17,16 +17,11 @@ from dagster import (
 
 from spiders.sources import LIVE_CRAWL_ENV
 from warehouse.build import load_models
-from warehouse.config import PROJECT_ROOT, DataPaths
+from warehouse.checks import CHECK_FAMILIES
+from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PROJECT_ROOT, DataPaths
 
 # Identity checks on fct_check_results: Dagster check name -> check_name prefix in the table.
-IDENTITY_CHECKS = {
-    "requests_balance": "requests_balance_",
-    "requests_outcomes": "requests_outcomes_",
-    "requests_applicant_columns": "requests_applicant_columns",
-    "reviews_totals": "reviews_",
-    "requests_carry_over_across_years": "requests_carry_over_across_years",
-}
+IDENTITY_CHECKS = CHECK_FAMILIES  # declared once, in the domain
 
 
 # The regulations took effect in 2008; a year's report appears early the next year.
@@ -51,6 +46,9 @@ class DisclosureSettings(ConfigurableResource):
     live_crawl: bool = False
     # A source whose reachable reports fall by more than this share since the last crawl fails a check.
     max_report_drop_share: float = 0.5
+    # Limits of one document's parse (warehouse.workers): past one, it is quarantined, not retried.
+    doc_timeout: float = DOC_TIMEOUT_SECONDS
+    doc_memory_mb: int = DOC_MEMORY_MB
 
     @property
     def paths(self) -> DataPaths:
@@ -108,6 +106,7 @@ def raw_archive(context: AssetExecutionContext, settings: DisclosureSettings, co
 
 class ParseConfig(Config):
     reparse: bool = False  # parse the selected years' documents again, ignoring the parse cache
+    retry_quarantined: bool = False  # parse again the documents quarantined at a limit (timeout, memory, worker_died)
 
 
 @asset(group_name="parse", deps=[raw_archive], partitions_def=REPORT_YEARS,
@@ -121,7 +120,9 @@ def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings,
     paths = settings.paths
     keys = context.partition_keys if context.has_partition_key_range or context.has_partition_key else []
     years = [int(k) for k in keys] if keys and set(keys) != set(REPORT_YEARS.get_partition_keys()) else None
-    summary = parse_archive(paths.archive, paths.parsed, settings.registry_path, years=years, reparse=config.reparse)
+    summary = parse_archive(paths.archive, paths.parsed, settings.registry_path, years=years, reparse=config.reparse,
+                            doc_timeout=settings.doc_timeout, doc_memory_mb=settings.doc_memory_mb,
+                            retry_quarantined=config.retry_quarantined)
     context.log.info(f"parse: {summary.as_dict()}")
     return MaterializeResult(metadata={
         "unchanged": summary.unchanged, "backfill": MetadataValue.json(years or "all years"),
@@ -131,6 +132,7 @@ def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings,
         "documents": summary.documents, "parsed_now": summary.parsed_now, "reports": summary.reports,
         "facts": summary.facts, "failed_checks": summary.failed_checks,
         "quarantined": MetadataValue.json(summary.quarantined), "path": str(paths.parsed),
+        "over_limits": summary.over_limits, "doc_timeout": summary.doc_timeout, "doc_memory_mb": summary.doc_memory_mb,
     })
 
 

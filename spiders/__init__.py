@@ -3,6 +3,8 @@
 Modules:
     discovery        pure functions: report titles, link classification, JSON list APIs (no Scrapy)
     sources          the sources registry (sources.yaml) as dataclasses (no Scrapy)
+    origins          the allow-list rule: which URLs a source's crawl may request (no Scrapy)
+    circuit          the per-host circuit breaker (a downloader middleware): dead hosts are cut off
     settings         Scrapy settings profiles: polite (real sites) and loopback (tests, demo)
     report_spider    the Scrapy spider driven by the registry
     archive_pipeline the item pipeline writing bodies and the manifest into warehouse.archive.RawArchive

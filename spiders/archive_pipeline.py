@@ -5,6 +5,10 @@ is not written again, so re-runs never duplicate). Manifest rows are kept in mem
 and written once, atomically, when the spider closes, followed by the run summary:
 a crawl killed before that leaves no manifest for its run, never half of one.
 
+The summary also names the URLs refused by the allow-list (per source: offsite_refused) and the
+hosts that failed at the connection level (circuits: from spiders.circuit, with the requests
+skipped while a host's circuit was open: per source, circuit_skipped).
+
 Settings read: ARCHIVE_DIR, CRAWL_RUN_ID.
 """
 from __future__ import annotations
@@ -19,7 +23,8 @@ from typing import Any
 from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 
-from spiders.report_spider import manifest_row
+from spiders.circuit import CIRCUIT_OPEN, CIRCUIT_STATS_KEY
+from spiders.report_spider import OFFSITE_ERROR, REDIRECT_REFUSED, manifest_row
 from warehouse.archive import RawArchive
 
 
@@ -27,11 +32,20 @@ def summary_path(archive_dir: str | Path, run_id: str) -> Path:
     return Path(archive_dir) / "manifest" / f"crawl-{run_id}.summary.json"
 
 
+CIRCUIT_SKIPPED = f"IgnoreRequest: {CIRCUIT_OPEN}:"
+
+
 def row_outcome(row: dict) -> str | None:
-    """The summary count a manifest row adds to: "depth_limited", "errors", "reports",
-    "attachments" or "listings" (None for the others: robots.txt, other pages)."""
-    if (row["error"] or "").startswith("DepthLimit"):  # a link not followed by policy, not a failed fetch
+    """The summary count a manifest row adds to: "depth_limited", "offsite_refused", "circuit_skipped",
+    "errors", "reports", "attachments" or "listings" (None for the others: robots.txt, other pages)."""
+    error = row["error"] or ""
+    # links not followed by policy, and requests not sent to a host cut off: not failed fetches
+    if error.startswith("DepthLimit"):
         return "depth_limited"
+    if error.startswith(OFFSITE_ERROR):
+        return "offsite_refused"
+    if error.startswith(CIRCUIT_SKIPPED):
+        return "circuit_skipped"
     if row["error"] is not None or row["status"] is None or row["status"] >= 400:
         return "errors"
     if row["kind"] in ("report", "attachment", "listing"):
@@ -39,10 +53,17 @@ def row_outcome(row: dict) -> str | None:
     return None
 
 
-def summarize(rows: list[dict], spider) -> dict[str, Any]:
+def _circuit_host(error: str) -> str:
+    """The host of a "circuit open: host H failed …" error."""
+    return error.removeprefix(CIRCUIT_SKIPPED).strip().removeprefix("host ").split(" ", 1)[0]
+
+
+def summarize(rows: list[dict], spider, circuits: dict[str, dict] | None = None) -> dict[str, Any]:
     """Per-source and total counts. A source without a single report fetched is
-    marked "no_reports" so a later check can fail on it."""
+    marked "no_reports" so a later check can fail on it. `circuits`: the circuit breaker's
+    report ({host: figures}, spiders.circuit), kept as the summary's "circuits"."""
     per_source: dict[str, Counter] = {source_id: Counter() for source_id in spider.sources}
+    cut_off: dict[str, Counter] = {}  # source -> hosts whose open circuit skipped its requests
     for row in rows:
         counts = per_source.setdefault(row["source_id"] or "?", Counter())
         if row["status"] is not None:
@@ -50,14 +71,20 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         outcome = row_outcome(row)
         if outcome:
             counts[outcome] += 1
-        if (row["error"] or "").startswith("IgnoreRequest: Forbidden by robots.txt"):
+        error = row["error"] or ""
+        if error.startswith("IgnoreRequest: Forbidden by robots.txt"):
             counts["robots_forbidden"] += 1
+        if outcome == "offsite_refused" or error.startswith(REDIRECT_REFUSED):
+            counts["refused_by_allow_list"] += 1
+        if outcome == "circuit_skipped":
+            cut_off.setdefault(row["source_id"] or "?", Counter())[_circuit_host(error)] += 1
     sources = {}
     for source_id, counts in per_source.items():
         source = spider.sources.get(source_id)
         reach = spider.reach.get(source_id)
         entry = {key: counts[key] for key in ("pages_fetched", "listings", "reports", "attachments", "errors",
-                                              "robots_forbidden", "depth_limited")}
+                                              "robots_forbidden", "depth_limited", "offsite_refused",
+                                              "refused_by_allow_list", "circuit_skipped")}
         entry["name"] = source.name if source else None
         entry["report_links_found"] = len(reach.report_links) if reach else 0
         entry["declared_items"] = reach.declared_items if reach else None
@@ -74,6 +101,15 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
         if counts["depth_limited"]:
             warnings.append(f"{counts['depth_limited']} links not followed beyond DEPTH_LIMIT "
                             "(a pagination trap, or a column deeper than the limit)")
+        if counts["refused_by_allow_list"]:
+            warnings.append(f"{counts['refused_by_allow_list']} links or redirects off the source's allow-list "
+                            "not followed (another site, port or scheme: see the manifest's errors)")
+        hosts = cut_off.get(source_id, Counter())
+        entry["hosts_cut_off"] = sorted(hosts)
+        for host, skipped in sorted(hosts.items()):
+            times = (circuits or {}).get(host, {}).get("failures_in_a_row") or "HOST_FAILURE_LIMIT"
+            warnings.append(f"{skipped} requests not sent: {CIRCUIT_OPEN}: host {host} failed {times} times "
+                            "in a row at the connection level")
         entry["warnings"] = warnings
         # Reports archived by earlier runs still count: a quiet night is not an empty source.
         entry["status"] = "ok" if counts["reports"] or entry["already_archived"] else "no_reports"
@@ -81,8 +117,11 @@ def summarize(rows: list[dict], spider) -> dict[str, Any]:
     totals = Counter()
     for entry in sources.values():
         totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors",
-                                             "already_archived", "depth_limited", "listing_pages_not_walked")})
-    return {"totals": dict(totals), "sources": sources}
+                                             "already_archived", "depth_limited", "listing_pages_not_walked",
+                                             "offsite_refused", "refused_by_allow_list", "circuit_skipped")})
+    circuits = dict(circuits or {})
+    return {"totals": dict(totals), "sources": sources, "circuits": circuits,
+            "open_circuits": sorted(host for host, c in circuits.items() if c.get("opened"))}
 
 
 class ArchivePipeline:
@@ -149,7 +188,7 @@ class ArchivePipeline:
             "started_at": self.started_at.isoformat(),
             "finished_at": datetime.now(timezone.utc).isoformat(),
             "manifest": str(manifest),
-            **summarize(self.rows, spider),
+            **summarize(self.rows, spider, self.crawler.stats.get_value(CIRCUIT_STATS_KEY)),
         }
         path = summary_path(self.archive_dir, self.run_id)
         tmp = path.with_suffix(".json.tmp")

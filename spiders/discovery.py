@@ -25,6 +25,8 @@ from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 import lxml.html
 
+from spiders.origins import AllowList, as_allow_list, url_refusal
+
 # --- titles -------------------------------------------------------------------------
 
 # Traditional → simplified for the characters that occur in report titles and in the
@@ -104,7 +106,6 @@ REPORT_URL_PATTERNS = (
 ATTACHMENT_EXTENSIONS = frozenset(
     {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "rtf", "zip", "rar", "7z"}
 )
-_SKIPPED_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "about:", "#")
 _PAGE_FILE = re.compile(r"^(?P<prefix>index|list|default)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp|aspx?)$", re.I)
 MAX_GENERATED_PAGES = 500  # a runaway countPage must not flood the scheduler
 
@@ -127,36 +128,45 @@ def is_attachment_url(url: str) -> bool:
     )
 
 
-def host_allowed(url: str, allowed_domains: Iterable[str]) -> bool:
-    """The URL's host is one of the domains or a subdomain of one."""
-    domains = allowed_domains if isinstance(allowed_domains, tuple) else tuple(allowed_domains)
-    return _host_in(urlsplit(url).hostname or "", domains)
+def host_allowed(url: str, allowed: AllowList | Iterable[str]) -> bool:
+    """Whether the crawl may request the URL: its origin is on the allow-list (an AllowList, or
+    allowed_domains entries). The rule is spiders.origins.url_refusal."""
+    return as_allow_list(allowed).allows(url)
 
 
-@lru_cache(maxsize=4096)
-def _host_in(host: str, domains: tuple[str, ...]) -> bool:
-    host = host.lower()
-    return any(host == d or host.endswith("." + d) for d in (d.lower().strip(".") for d in domains))
+# Links that are page actions, not documents: never followed, and not worth a refusal record.
+_NOT_DOCUMENTS = ("mailto:", "tel:", "sms:")
 
 
-def resolve_link(href: str | None, base_url: str, allowed_domains: Iterable[str]) -> str | None:
-    """Absolute http(s) URL without fragment, or None for javascript:, mailto:, #…,
-    other schemes and hosts outside the allow-list."""
+def resolve_href(href: str | None, base_url: str,
+                 allowed: AllowList | Iterable[str] | None) -> tuple[str | None, str | None]:
+    """(absolute URL without fragment, None) for a link the crawl may follow; (URL, why not) for one
+    it must not (another origin, file:, ftp:, data:, javascript: …); (None, None) for no link at all
+    (empty, a #fragment of this page, mailto:/tel:)."""
     href = (href or "").strip()
-    if not href or href.lower().startswith(_SKIPPED_SCHEMES):
-        return None
-    domains = allowed_domains if isinstance(allowed_domains, tuple) else tuple(allowed_domains)
-    return _resolve(href, base_url, domains)
+    if not href or href.startswith("#") or href.lower().startswith(_NOT_DOCUMENTS):
+        return None, None
+    allow = as_allow_list(allowed, base_url)
+    if len(href) + len(base_url) > 4096:  # data: URLs and the like: not worth a cache entry
+        return _resolve.__wrapped__(href, base_url, allow)
+    return _resolve(href, base_url, allow)
+
+
+def resolve_link(href: str | None, base_url: str, allowed_domains: AllowList | Iterable[str]) -> str | None:
+    """Absolute http(s) URL without fragment, or None for javascript:, mailto:, #…,
+    other schemes and origins outside the allow-list."""
+    url, refusal = resolve_href(href, base_url, allowed_domains)
+    return url if refusal is None else None
 
 
 @lru_cache(maxsize=16384)
-def _resolve(href: str, base_url: str, domains: tuple[str, ...]) -> str | None:
-    """resolve_link's work (pages of one column share most of their links)."""
-    url = urldefrag(urljoin(base_url, href)).url
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https"):
-        return None
-    return url if _host_in(parts.hostname or "", domains) else None
+def _resolve(href: str, base_url: str, allow: AllowList) -> tuple[str | None, str | None]:
+    """resolve_href's work (pages of one column share most of their links)."""
+    try:
+        url = urldefrag(urljoin(base_url, href)).url
+    except ValueError as exc:  # an invalid IPv6 literal and the like
+        return href, f"not a valid URL ({exc})"
+    return url, url_refusal(url, allow)
 
 
 def _page_identity(url: str) -> str:
@@ -177,6 +187,15 @@ class Link:
     title: str
 
 
+@dataclass(frozen=True)
+class RefusedLink:
+    """A link the crawl would follow were it on the allow-list (see spiders.origins)."""
+    url: str
+    title: str
+    kind: str     # what it would be fetched as: "report", "attachment" or "listing"
+    reason: str   # why it is not followed
+
+
 @dataclass
 class PageLinks:
     reports: list[Link] = field(default_factory=list)
@@ -186,6 +205,8 @@ class PageLinks:
     # items the page says its column holds (TRS recordCount, 共N条), when it says so:
     # lets the crawl report a column whose older items it could not reach.
     declared_item_count: int | None = None
+    # report, attachment, column and pagination links off the allow-list (not in the lists above)
+    refused: list[RefusedLink] = field(default_factory=list)
 
 
 def _anchor_title(anchor) -> str:
@@ -286,33 +307,58 @@ def _parse_html(html: str | bytes):
     return lxml.html.document_fromstring(html or "<html></html>")
 
 
-def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None, *,
+def _link_kind(url: str, title: str) -> str | None:
+    """What a link would be fetched as: "attachment", "report", "column", or None (not followed)."""
+    if is_attachment_url(url):
+        return "attachment"
+    if is_report_url(url) or is_report_title(title):
+        return "report"
+    if is_column_title(title):
+        return "column"
+    return None
+
+
+def classify_links(html: str | bytes, page_url: str, allowed: AllowList | Iterable[str] | None = None, *,
                    count_items: bool = True) -> PageLinks:
     """Sort the links of a page into report pages, attachments, pagination pages and
-    report columns. Links outside `allowed_domains` (default: the page's own host) and
-    javascript:/mailto:/#fragment links are dropped; relative URLs are resolved.
+    report columns; relative URLs are resolved. `allowed`: the source's AllowList, or
+    allowed_domains entries (default: the page's own origin, and its host on the default
+    ports). Links off it that would be followed otherwise are in `refused`, with the reason;
+    other links off it, mailto: and #fragment links are dropped.
     `count_items=False` leaves declared_item_count None (the crawl reads it on listing
     pages only, and it costs a pass over the whole text)."""
-    allowed = tuple(allowed_domains) if allowed_domains else (urlsplit(page_url).hostname or "",)
+    allow = as_allow_list(allowed, page_url)
     doc = _parse_html(html)
     base_url = _base_url(doc, page_url)
     reports: dict[str, Link] = {}
     attachments: dict[str, Link] = {}
     columns: dict[str, Link] = {}
+    refused: dict[str, RefusedLink] = {}
     link_urls: list[str | None] = []
     for anchor in doc.iter("a"):
-        url = resolve_link(anchor.get("href"), base_url, allowed)
-        link_urls.append(url)
+        url, refusal = resolve_href(anchor.get("href"), base_url, allow)
+        link_urls.append(url if refusal is None else None)
         if url is None:
             continue
         title = _anchor_title(anchor)
-        if is_attachment_url(url):
+        kind = _link_kind(url, title)
+        if kind is None:
+            continue
+        if refusal is not None:
+            refused.setdefault(url, RefusedLink(url, title, "listing" if kind == "column" else kind, refusal))
+        elif kind == "attachment":
             attachments.setdefault(url, Link(url, title or posixpath.basename(urlsplit(url).path)))
-        elif is_report_url(url) or is_report_title(title):
+        elif kind == "report":
             reports.setdefault(url, Link(url, title))
-        elif is_column_title(title):
+        else:
             columns.setdefault(url, Link(url, title))
-    pagination = _pagination(doc, page_url, base_url, link_urls)
+    pagination = []
+    for url in _pagination(doc, page_url, base_url, link_urls):
+        refusal = url_refusal(url, allow)  # pages a script generates from a <base href> elsewhere
+        if refusal is None:
+            pagination.append(url)
+        else:
+            refused.setdefault(url, RefusedLink(url, "", "listing", refusal))
     # the column's own pages are pagination, not further columns ("./" on its own list)
     this_column = {_page_identity(u) for u in [page_url, *pagination]}
     return PageLinks(
@@ -322,6 +368,7 @@ def classify_links(html: str | bytes, page_url: str, allowed_domains: Iterable[s
         columns=[c for c in columns.values() if _page_identity(c.url) not in this_column],
         declared_item_count=(_declared_item_count(doc, html, markup_is_source=True) if isinstance(html, str)
                              else _declared_item_count(doc, html.decode("utf-8", "replace"))) if count_items else None,
+        refused=list(refused.values()),
     )
 
 
@@ -337,6 +384,7 @@ _TAG = re.compile(r"<[^>]+>")
 class JsonListPage:
     items: list[Link] = field(default_factory=list)  # every listed document
     total: int | None = None                          # items in the whole list, when stated
+    refused: list[RefusedLink] = field(default_factory=list)  # listed reports off the allow-list
 
     @property
     def reports(self) -> list[Link]:
@@ -361,21 +409,26 @@ def _record_lists(node: Any) -> Iterable[tuple[dict, list[dict]]]:
             yield from _record_lists(value)
 
 
-def parse_json_list(text: str | bytes, page_url: str, allowed_domains: Iterable[str] | None = None) -> JsonListPage:
+def parse_json_list(text: str | bytes, page_url: str, allowed: AllowList | Iterable[str] | None = None) -> JsonListPage:
     """Read a JSON list API answer such as getFileListByCodeId's
     {"results": {"data": {"total": 32, "results": [{"title"|"titleHtml", "url", …}]}}}.
-    Titles lose their HTML markup; URLs are resolved and filtered like page links."""
-    allowed = list(allowed_domains) if allowed_domains else [urlsplit(page_url).hostname or ""]
+    Titles lose their HTML markup; URLs are resolved and filtered like page links
+    (reports off the allow-list are in `refused`)."""
+    allow = as_allow_list(allowed, page_url)
     page = JsonListPage()
     seen: set[str] = set()
     for container, records in _record_lists(json.loads(text)):
         for record in records:
             raw_url = next((record[k] for k in _URL_KEYS if record.get(k)), None)
-            url = resolve_link(raw_url, page_url, allowed)
+            url, refusal = resolve_href(raw_url if isinstance(raw_url, str) else None, page_url, allow)
             if url is None or url in seen:
                 continue
             seen.add(url)
             title = next((_plain_text(record[k]) for k in _TITLE_KEYS if record.get(k)), "")
+            if refusal is not None:
+                if is_report_title(title) or is_report_url(url):  # what JsonListPage.reports would follow
+                    page.refused.append(RefusedLink(url, title, "report", refusal))
+                continue
             page.items.append(Link(url, title))
         total = next((container[k] for k in _TOTAL_KEYS if isinstance(container.get(k), int)), None)
         if total is not None:

@@ -3,6 +3,10 @@
 A source's listings are walked in full, or partly: a nightly run stops paging a column at a
 newest-first page whose reports are all archived (spider.ReportSpider). A partial walk does
 not measure how many reports the column holds, so falls are measured between full walks.
+
+A host that stopped answering has its circuit opened during the crawl (spiders.circuit): the
+summary names it (hosts_cut_off), and a source whose requests were skipped for it is compared
+(its fall is real news) but is no baseline for later runs.
 """
 from __future__ import annotations
 
@@ -21,9 +25,21 @@ def walked_in_full(source_summary: dict) -> bool:
     return source_summary.get("listing_walk", "full") == "full"  # summaries before partial walks: full
 
 
+def cut_off(source_summary: dict) -> bool:
+    """Requests of the source were not sent because their host's circuit was open."""
+    return bool(source_summary.get("circuit_skipped"))
+
+
+def hosts_cut_off(summary: dict) -> dict[str, dict]:
+    """{host: the circuit breaker's figures} for the hosts whose circuit opened during the run
+    (failed HOST_FAILURE_LIMIT times in a row at the connection level)."""
+    return {host: figures for host, figures in (summary.get("circuits") or {}).items() if figures.get("opened")}
+
+
 def latest_full_walks(archive_dir: str | Path, run_id: str | None = None) -> dict[str, dict]:
     """{source_id: its summary entry, with the run's finished_at} from the latest crawl (other than
-    `run_id`, and not cut short) that walked that source's listings in full."""
+    `run_id`, and not cut short) that walked that source's listings in full, none of its hosts cut
+    off by an open circuit."""
     latest: dict[str, dict] = {}
     for path in Path(archive_dir, "manifest").glob("crawl-*.summary.json"):
         summary = json.loads(path.read_text(encoding="utf-8"))
@@ -32,7 +48,8 @@ def latest_full_walks(archive_dir: str | Path, run_id: str | None = None) -> dic
             continue
         finished = summary.get("finished_at", "")
         for source_id, entry in summary.get("sources", {}).items():
-            if walked_in_full(entry) and finished >= latest.get(source_id, {}).get("finished_at", ""):
+            if (walked_in_full(entry) and not cut_off(entry)
+                    and finished >= latest.get(source_id, {}).get("finished_at", "")):
                 latest[source_id] = {**entry, "finished_at": finished}
     return latest
 

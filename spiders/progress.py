@@ -181,3 +181,10 @@ def print_summary(summary: dict, console: Console) -> None:
     for source_id, entry in summary["sources"].items():
         for warning in entry["warnings"]:
             console.print(f"[yellow]{escape(source_id)}[/]: {escape(warning)}", highlight=False)
+    for host, figures in (summary.get("circuits") or {}).items():
+        if figures.get("opened"):
+            state = (f"failed {figures['failures_in_a_row']} times in a row" if figures["circuit"] == "open"
+                     else "opened, then closed when the host answered again")
+            console.print(f"[red]circuit open[/]: host {escape(host)} {state} "
+                          f"(last: {escape(str(figures.get('last_error')))}); {figures['skipped']} requests "
+                          f"not sent, {figures['attempts']} attempts", highlight=False)

@@ -15,21 +15,29 @@ see spiders.run), a listing page whose reports are all archived and listed newes
 ends the paging of its column (its pagination links, or the API's next page, are not
 requested): the pages after it list older reports, archived too. Such a source's summary
 says listing_walk "partial", and its reach is then not compared (spiders.health).
-Only links inside the source's allowed_domains are followed; DEPTH_LIMIT bounds the rest
-(a link beyond it is not requested but leaves a manifest row, error "DepthLimit: …", where
-Scrapy's DepthMiddleware would drop it without a trace).
+Only URLs on the source's allow-list are followed (spiders.origins: the origins — scheme, host,
+port — of its entry URLs and allowed_domains; http and https only), links and redirects alike:
+a report, attachment, column or pagination link off it is not requested but leaves a manifest
+row, error "Offsite: not followed, <why>", as a redirect off it does ("IgnoreRequest: redirected
+off the allow-list …"). DEPTH_LIMIT bounds the rest (a link beyond it is not requested but leaves
+a manifest row, error "DepthLimit: …", where Scrapy's DepthMiddleware would drop it without a trace).
+A host that fails at the connection level HOST_FAILURE_LIMIT times in a row is cut off for the
+rest of the run (spiders.circuit): its requests leave rows "IgnoreRequest: circuit open: …".
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Iterable
+from urllib.parse import urljoin
 
 import scrapy
 from scrapy.http import FormRequest, Request, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 
+from spiders.circuit import CIRCUIT_META
 from spiders.discovery import (
-    Link, classify_links, host_allowed, is_report_title, is_report_url, listed_newest_first, parse_json_list,
+    Link, RefusedLink, classify_links, is_report_title, is_report_url, listed_newest_first, parse_json_list,
 )
 from spiders.sources import Source
 
@@ -38,6 +46,9 @@ from spiders.sources import Source
 RECORDED_ERROR_STATUSES = list(range(400, 600))
 HTML_TYPES = (b"text/html", b"application/xhtml")
 TEXT_TYPES = (b"text/", b"application/xhtml", b"application/json", b"application/xml", b"application/javascript")
+OFFSITE_ERROR = "Offsite: not followed"  # a link off the allow-list (a policy, not a failed fetch)
+REDIRECT_REFUSED = "IgnoreRequest: redirected off the allow-list"
+MAX_RECORDED_URL = 2048  # a refused data: URL can be megabytes long: its row keeps the beginning
 
 
 def _content_type(response: Response) -> bytes:
@@ -92,6 +103,20 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
     }
 
 
+def _clip(url: str) -> str:
+    return url if len(url) <= MAX_RECORDED_URL else f"{url[:MAX_RECORDED_URL]}…[{len(url)} characters]"
+
+
+def refused_row(url: str, *, run_id: str, source_id: str, kind: str, link_title: str | None,
+                referer: str | None, error: str) -> dict[str, Any]:
+    """The manifest row of a URL not requested by policy (no Request may exist for it: file:, data: …)."""
+    return {
+        "url": _clip(url), "final_url": None, "status": None, "content_type": None, "encoding": None,
+        "fetched_at": datetime.now(timezone.utc), "source_id": source_id, "link_title": link_title or None,
+        "referer": referer, "kind": kind, "run_id": run_id, "error": error, "body": None,
+    }
+
+
 class ReportSpider(scrapy.Spider):
     name = "reports"
 
@@ -104,13 +129,15 @@ class ReportSpider(scrapy.Spider):
         # in place (a correction is a new page), so a nightly run fetches only new links.
         self.known_urls = frozenset(known_urls)
         self.partial_walk_sources = frozenset(partial_walk_sources)
-        # OffsiteMiddleware as a safety net; each source's own list is applied in _follow
-        self.allowed_domains = sorted({d for s in self.sources.values() for d in s.allowed_domains})
+        # Scrapy's OffsiteMiddleware (hosts only) as a coarse net; each source's own allow-list
+        # (spiders.origins: scheme, host and port) is applied in _follow and refuse_redirect
+        self.allowed_domains = sorted({host for s in self.sources.values() for host in s.allow.hosts})
         self.reach: dict[str, ColumnReach] = {source_id: ColumnReach() for source_id in self.sources}
         self.depth_cut: set[str] = set()  # links recorded as beyond DEPTH_LIMIT
+        self.refused: set[tuple[str, str]] = set()  # (source id, URL) recorded as off the allow-list
 
     def source_for_url(self, url: str) -> Source | None:
-        return next((s for s in self.sources.values() if host_allowed(url, s.allowed_domains)), None)
+        return next((s for s in self.sources.values() if s.allow.allows(url)), None)
 
     async def start(self):
         for source in self.sources.values():
@@ -154,12 +181,22 @@ class ReportSpider(scrapy.Spider):
         depth_limit = self.settings.getint("DEPTH_LIMIT") if getattr(self, "settings", None) else 0
         for link in links:
             url, title = (link.url, link.title) if isinstance(link, Link) else (link, None)
-            if not host_allowed(url, source.allowed_domains):
+            refusal = source.allow.refusal(url)
+            if refusal is not None:
+                yield from self._refuse(source, RefusedLink(url, title or "", kind, refusal), response.url)
                 continue
             if kind in ("report", "attachment") and url in self.known_urls:
                 self.reach[source.id].already_archived.add(url)
                 continue
-            request = self._request(url, source, kind, link_title=title, referer=response.url)
+            try:
+                request = self._request(url, source, kind, link_title=title, referer=response.url)
+            except ValueError as exc:  # a URL Scrapy cannot request
+                refusal = f"not a valid URL ({exc})"
+            else:  # the URL as Scrapy normalised it is the one its downloader would connect to
+                refusal = source.allow.refusal(request.url) if request.url != url else None
+            if refusal is not None:
+                yield from self._refuse(source, RefusedLink(url, title or "", kind, refusal), response.url)
+                continue
             if kind == "listing":
                 self.reach[source.id].listings_followed.add(url)
             if depth_limit and depth > depth_limit:
@@ -171,6 +208,14 @@ class ReportSpider(scrapy.Spider):
                                        error=f"DepthLimit: not followed, depth {depth} > DEPTH_LIMIT {depth_limit}")
                 continue
             yield request
+
+    def _refuse(self, source: Source, link: RefusedLink, referer: str):
+        """The manifest row of a link off the allow-list, once per source and URL in a run."""
+        if (source.id, link.url) in self.refused:
+            return
+        self.refused.add((source.id, link.url))
+        yield refused_row(link.url, run_id=self.run_id, source_id=source.id, kind=link.kind,
+                          link_title=link.title, referer=referer, error=f"{OFFSITE_ERROR}, {link.reason}")
 
     # --- callbacks --------------------------------------------------------------
 
@@ -184,7 +229,12 @@ class ReportSpider(scrapy.Spider):
             return
         source = self.sources[response.meta["source_id"]]
         # declared item counts matter on listing pages only (ColumnReach)
-        links = classify_links(response.text, response.url, source.allowed_domains, count_items=kind == "listing")
+        links = classify_links(response.text, response.url, source.allow, count_items=kind == "listing")
+        for refused in links.refused:
+            # the links off the allow-list this kind of page would have followed (as in the lists below)
+            if (refused.kind in ("report", "attachment") if kind == "report" else
+                    refused.kind != "attachment" or is_report_title(refused.title)):
+                yield from self._refuse(source, refused, response.url)
         if kind == "listing":
             reach = self.reach[source.id]
             reach.declare(links.declared_item_count)
@@ -207,7 +257,9 @@ class ReportSpider(scrapy.Spider):
         if response.status != 200:
             return
         source = self.sources[response.meta["source_id"]]
-        page = parse_json_list(response.text, response.url, source.allowed_domains)
+        page = parse_json_list(response.text, response.url, source.allow)
+        for refused in page.refused:
+            yield from self._refuse(source, refused, response.url)
         reach = self.reach[source.id]
         reach.declare(page.total)
         reach.report_links.update(link.url for link in page.reports)
@@ -231,7 +283,10 @@ class ReportSpider(scrapy.Spider):
         """Timeouts, refused connections, the size cap, robots.txt: a row without a body."""
         request = failure.request
         response = getattr(failure.value, "response", None)
-        yield manifest_row(request, response, run_id=self.run_id, error=self._describe(failure.value, request))
+        error = self._describe(failure.value, request)
+        if request.meta.get(CIRCUIT_META):  # the failure that opened its host's circuit, or one after it
+            error += f"; not retried: {request.meta[CIRCUIT_META]}"
+        yield manifest_row(request, response, run_id=self.run_id, error=error)
 
     def _describe(self, exc: BaseException, request: Request) -> str:
         """The error for the manifest. Some of Scrapy's errors carry no message (a body
@@ -243,7 +298,23 @@ class ReportSpider(scrapy.Spider):
             if name == "DownloadCancelledError":
                 maxsize = request.meta.get("download_maxsize", self.settings.getint("DOWNLOAD_MAXSIZE"))
                 message += f" (the body grew beyond DOWNLOAD_MAXSIZE {maxsize} B, or the download was stopped)"
+        if isinstance(exc, HttpError) and 300 <= exc.response.status < 400:
+            message += self._unfollowed_redirect(request, exc.response)
         return f"{name}: {message}"
+
+    def _unfollowed_redirect(self, request: Request, response: Response) -> str:
+        """Why Scrapy handed a redirect back unfollowed, when it points off the allow-list (RedirectMiddleware
+        does not follow a Location to file:, ftp:, data: …: the response reaches the errback as an HttpError)."""
+        location = (response.headers.get(b"Location") or b"").decode("latin-1").strip()
+        source = self.sources.get(request.meta.get("source_id"))
+        if not location or source is None:
+            return ""
+        try:
+            target = urljoin(request.url, location)
+        except ValueError:
+            target = location
+        refusal = source.allow.refusal(target)
+        return f" (redirect to {_clip(target)} not followed: {refusal})" if refusal else ""
 
     def refuse_redirect(self, request: Request) -> str | None:
         """Why a redirect must not be followed (None: follow it). OffsiteMiddleware drops
@@ -251,9 +322,12 @@ class ReportSpider(scrapy.Spider):
         the union of all sources' domains: each source's own allow-list is applied here."""
         redirects = request.meta.get("redirect_urls")
         source = self.sources.get(request.meta.get("source_id"))
-        if not redirects or source is None or host_allowed(request.url, source.allowed_domains):
+        if not redirects or source is None:
             return None
-        return f"IgnoreRequest: redirected off the allow-list (offsite) to {request.url}"
+        refusal = source.allow.refusal(request.url)
+        if refusal is None:
+            return None
+        return f"{REDIRECT_REFUSED} (offsite) to {_clip(request.url)}: {refusal}"
 
     @staticmethod
     def _is_html(response: Response) -> bool:

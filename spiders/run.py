@@ -4,7 +4,7 @@ cannot restart, so Dagster never runs a crawl in its own process):
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
         [--include-disabled] [--user-agent UA] [--refetch] [--full-walk] [--full-walk-days DAYS] \
-        [--max-size BYTES] [--download-timeout SECONDS] \
+        [--max-size BYTES] [--download-timeout SECONDS] [--set NAME=VALUE ...] \
         [--progress auto|rich|plain|off] [--progress-interval SECONDS]
 
 Writes ARCHIVE/manifest/crawl-<run_id>.parquet and crawl-<run_id>.summary.json, prints
@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -49,6 +50,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--max-size", type=int, metavar="BYTES",
                     help="DOWNLOAD_MAXSIZE: responses larger than this (also once decompressed) are dropped and recorded")
     ap.add_argument("--download-timeout", type=float, metavar="SECONDS", help="DOWNLOAD_TIMEOUT")
+    ap.add_argument("--set", action="append", dest="settings", default=[], metavar="NAME=VALUE",
+                    help="override one Scrapy setting of the profile (repeatable), e.g. HOST_FAILURE_LIMIT=3")
     ap.add_argument("--progress", default="auto", choices=("auto", "rich", "plain", "off"),
                     help="progress on stderr: auto is rich on a terminal, plain lines otherwise")
     ap.add_argument("--progress-interval", type=float, metavar="SECONDS",
@@ -62,6 +65,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--full-walk-days must not be negative")
     if args.progress_interval is not None and args.progress_interval <= 0:
         ap.error("--progress-interval must be positive")
+    for item in args.settings:
+        name, sep, _ = item.partition("=")
+        if not sep or not name.strip() or name.strip() != name.strip().upper():
+            ap.error(f"--set {item!r}: expected NAME=VALUE with an upper-case setting name")
     if args.progress == "auto":
         args.progress = "rich" if sys.stderr.isatty() else "plain"
     return args
@@ -72,7 +79,9 @@ def one_line(summary: dict) -> str:
     empty = [source_id for source_id, s in summary["sources"].items() if s["status"] == "no_reports"]
     line = (f"crawl {summary['run_id']}: {t.get('pages_fetched', 0)} pages fetched, {t.get('reports', 0)} reports, "
             f"{t.get('attachments', 0)} attachments, {t.get('errors', 0)} errors ({summary['finish_reason']})")
-    return line + (f"; no reports from: {', '.join(empty)}" if empty else "")
+    line += f"; no reports from: {', '.join(empty)}" if empty else ""
+    cut = summary.get("open_circuits") or []
+    return line + (f"; hosts cut off (circuit open): {', '.join(cut)}" if cut else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,29 +109,40 @@ def main(argv: list[str] | None = None) -> int:
 
     from warehouse.archive import RawArchive
 
-    archive = RawArchive(args.archive)
-    known_urls = set() if args.refetch else archive.archived_urls()
-    partial_walk = set()
-    if known_urls and not args.full_walk:
-        ids = [s.id for s in sources]
-        partial_walk = set(ids) - sources_due_a_full_walk(ids, latest_full_walks(args.archive), args.full_walk_days)
-    overrides = {}
-    if args.max_size is not None:
-        overrides["DOWNLOAD_MAXSIZE"] = args.max_size
-        overrides["DOWNLOAD_WARNSIZE"] = min(args.max_size, crawl_settings(args.profile)["DOWNLOAD_WARNSIZE"])
-    if args.download_timeout is not None:
-        overrides["DOWNLOAD_TIMEOUT"] = args.download_timeout
-    if args.progress_interval is not None:
-        overrides["CRAWL_PROGRESS_INTERVAL"] = args.progress_interval
-    settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id,
-                              HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"),
-                              CRAWL_PROGRESS=args.progress, **overrides)
-    process = CrawlerProcess(settings)
-    summary_file = summary_path(args.archive, args.run_id)
-    summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
-    process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls,
-                  partial_walk_sources=partial_walk)
-    process.start()
+    from warehouse.locking import WriterBusy, writer_lock
+
+    try:  # one writer of the data directory at a time: the manifest and summary are written inside
+        with writer_lock(Path(args.archive).resolve().parent, "crawl"):
+            archive = RawArchive(args.archive)
+            known_urls = set() if args.refetch else archive.archived_urls()
+            partial_walk = set()
+            if known_urls and not args.full_walk:
+                ids = [s.id for s in sources]
+                partial_walk = set(ids) - sources_due_a_full_walk(ids, latest_full_walks(args.archive), args.full_walk_days)
+            overrides = {}
+            if args.max_size is not None:
+                overrides["DOWNLOAD_MAXSIZE"] = args.max_size
+                overrides["DOWNLOAD_WARNSIZE"] = min(args.max_size, crawl_settings(args.profile)["DOWNLOAD_WARNSIZE"])
+            if args.download_timeout is not None:
+                overrides["DOWNLOAD_TIMEOUT"] = args.download_timeout
+            if args.progress_interval is not None:
+                overrides["CRAWL_PROGRESS_INTERVAL"] = args.progress_interval
+            for item in args.settings:
+                name, _, value = item.partition("=")
+                overrides[name.strip()] = value.strip()  # Scrapy's getint/getfloat/getbool read strings
+            settings = crawl_settings(args.profile, args.user_agent, ARCHIVE_DIR=args.archive, CRAWL_RUN_ID=args.run_id,
+                                      HTTPCACHE_DIR=str(archive.root.resolve() / "httpcache"),
+                                      CRAWL_PROGRESS=args.progress, **overrides)
+            process = CrawlerProcess(settings)
+            summary_file = summary_path(args.archive, args.run_id)
+            summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
+            process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls,
+                          partial_walk_sources=partial_walk)
+            process.start()
+
+    except WriterBusy as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
 
     if not summary_file.exists():  # the pipeline failed to write: that is a crash
         print(f"error: crawl ended without writing {summary_file}", file=sys.stderr)

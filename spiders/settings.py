@@ -12,6 +12,10 @@ Scrapy's own RetryMiddleware retries immediately (it has no backoff setting): it
 replaced by spiders.retry.BackoffRetryMiddleware, which waits without holding up the
 other requests of the crawl (RETRY_BACKOFF_BASE, RETRY_BACKOFF_MAX).
 
+HOST_FAILURE_LIMIT: a host whose requests fail at the connection level (refused, DNS, timeout,
+reset) this many times in a row is cut off for the rest of the run (spiders.circuit: its other
+requests are recorded, not sent; 0 switches this off).
+
 CRAWL_PROGRESS ("off", "plain" or "rich", set by spiders.run) switches on the progress
 display of spiders.progress; CRAWL_PROGRESS_INTERVAL is the seconds between plain lines.
 """
@@ -33,7 +37,14 @@ COMMON: dict = {
     "DOWNLOADER_MIDDLEWARES": {
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "spiders.retry.BackoffRetryMiddleware": 550,  # Scrapy's slot for RetryMiddleware
+        # after HttpCacheMiddleware (900): sees the network's outcomes, before the retries see them
+        "spiders.circuit.HostCircuitBreakerMiddleware": 950,
     },
+    "HOST_FAILURE_LIMIT": 5,
+    # Scrapy starts CONCURRENT_ITEMS (default 100) tasks for the output of every callback and
+    # errback; the archive pipeline is synchronous, so they buy nothing and cost ~2 ms each time
+    # (a host cut off with 2 000 links queued: 2 000 errbacks).
+    "CONCURRENT_ITEMS": 4,
     "RETRY_BACKOFF_BASE": 2.0,   # seconds before the first retry, doubled for each next one
     "RETRY_BACKOFF_MAX": 60.0,   # cap of a wait, Retry-After included
     "DOWNLOAD_MAXSIZE": 50 * MB,

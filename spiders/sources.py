@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from spiders.origins import AllowList, allow_list
+
 FAMILIES = ("trs_static", "json_api", "hanweb_annual_report")
 BASE_PLACEHOLDER = "{BASE}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -48,6 +50,12 @@ class Source:
     notes: str = ""
 
     @property
+    def allow(self) -> AllowList:
+        """The origins this source's crawl may request (spiders.origins: entry URLs, the list API's
+        URL, allowed_domains). A bare domain allows the default ports only; domain:port that port."""
+        return allow_list((*self.entry_urls, *([self.api.url] if self.api else [])), self.allowed_domains)
+
+    @property
     def is_local(self) -> bool:
         """Every URL the crawl starts from (entry pages, list API) is local: no real site is touched."""
         return all(is_local_url(u) for u in (*self.entry_urls, *([self.api.url] if self.api else [])))
@@ -81,6 +89,10 @@ def _source_from_dict(raw: dict[str, Any]) -> Source:
     urls = [*(raw.get("entry_urls") or ()), *([api.url] if api else [])]
     # live crawling is opt-in: without an explicit `enabled`, only local sources run
     enabled = raw.get("enabled", all(is_local_url(u) for u in urls))
+    try:
+        allow_list(tuple(u for u in urls if not u.startswith(BASE_PLACEHOLDER)), tuple(raw["allowed_domains"]))
+    except ValueError as exc:
+        raise ValueError(f"source {raw['id']}: {exc}") from None
     return Source(
         id=str(raw["id"]),
         name=str(raw["name"]),

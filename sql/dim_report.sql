@@ -11,11 +11,11 @@ ranked as (
     select r.*,
            row_number() over (
                partition by r.agency_id, r.report_year
-               order by r.is_correction desc, r.published_date desc nulls last, r.fetched_at desc, r.report_id
+               order by r.is_correction desc, r.published_date desc nulls last, r.fact_count desc, r.report_id
            ) as rank_in_year,
            first_value(r.report_id) over (
                partition by r.agency_id, r.report_year
-               order by r.is_correction desc, r.published_date desc nulls last, r.fetched_at desc, r.report_id
+               order by r.is_correction desc, r.published_date desc nulls last, r.fact_count desc, r.report_id
            ) as current_report_id
     from stg_reports r
 ),

@@ -628,3 +628,35 @@ def test_parse_and_build_record_a_reason_for_every_document(crawled):
     # nothing from a script reaches the facts
     assert not query(crawled, "select * from fct_requests where value = 987654")
     assert crawled["timings"]["parse"] + crawled["timings"]["build"] < 30
+
+
+# --------------------------------------------------------------------- allow-list and circuit breaker (issue 13)
+
+def crawl_summary(crawled) -> dict:
+    return json.loads((crawled["root"] / "raw" / "manifest" / "crawl-hostile.summary.json").read_text(encoding="utf-8"))
+
+
+def test_links_off_the_allow_list_are_recorded_with_the_reason(crawled):
+    """The listing's report links to another host and to javascript: are not requested but leave
+    a manifest row each, with the reason (spiders.origins); a mailto: link is no document."""
+    offsite = crawled["base"].replace("127.0.0.1", "localhost") + LINK_ONLY["offsite_link"]
+    refused = {r["url"]: r for r in crawled["rows"] if (r["error"] or "").startswith("Offsite: not followed")}
+    assert offsite in refused and "is not on the source's allow-list" in refused[offsite]["error"], sorted(refused)
+    (js,) = [u for u in refused if u.startswith("javascript:")]
+    assert LINK_ONLY["javascript_link"] in js and "scheme javascript: is never followed" in refused[js]["error"]
+    assert not any(u.startswith("mailto:") for u in refused)
+    assert all(r["status"] is None and r["sha256"] is None for r in refused.values())
+    source = crawl_summary(crawled)["sources"]["hostile"]
+    assert source["offsite_refused"] == len(refused)
+    assert source["refused_by_allow_list"] == len(refused) + 1      # and the redirect to localhost
+
+
+def test_flaky_cases_do_not_cut_the_host_off(crawled):
+    """The slow and reset cases fail at the connection level (with their retries) between answers
+    of the same host: never HOST_FAILURE_LIMIT times in a row, so its circuit stays closed."""
+    summary = crawl_summary(crawled)
+    circuit = summary["circuits"][urlsplit(crawled["base"]).netloc]
+    print("hostile host:", circuit)
+    assert circuit["connection_failures"] >= 2 * (1 + RETRY_TIMES)    # slow.html and reset.html, every attempt
+    assert (circuit["opened"], circuit["skipped"]) == (0, 0) and summary["open_circuits"] == []
+    assert not any("circuit open" in (r["error"] or "") for r in crawled["rows"])

@@ -2,6 +2,7 @@
 again, gives the identical warehouse; the kill never leaves a half-written current version."""
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -32,31 +33,55 @@ def snapshot(db) -> dict:
                 else sorted(map(repr, con.execute(f"select * from {t}").fetchall())) for t in TABLES}
 
 
-def run_and_kill(code: str) -> None:
-    """Run `code` in a child Python that SIGKILLs itself where the code says; it must die by SIGKILL."""
-    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == -9, (proc.returncode, proc.stderr[-2000:])
+def run_and_kill(code: str) -> int:
+    """Run `code` in a child Python that SIGKILLs itself where the code says; it must die by SIGKILL.
+    Returns the child's pid."""
+    proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == -9, (proc.returncode, err[-2000:])
+    return proc.pid
+
+
+def parse_workers_of(pid: int) -> list[int]:
+    """Parse worker processes (warehouse.workers) started by the process `pid` still running."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"warehouse.workers" in args and str(pid).encode() in args:
+            found.append(int(cmdline.parent.name))
+    return found
 
 
 def test_parse_killed_midway_then_rerun(reference, tmp_path):
     paths = reference.paths
     registry = paths.root.parent / "portal" / "agencies.yaml"
     parsed = tmp_path / "parsed"
-    # first, a run killed after 10 documents: nothing becomes current
-    run_and_kill(f"""
+    # first, a run killed after 10 documents were parsed (by its workers): nothing becomes
+    # current, the workers die with it, and what they parsed stays in the cache
+    pid = run_and_kill(f"""
         import os, signal
+        import warehouse.workers as workers
+        real = workers.WorkerPool.run
+        def dying(self, tasks):
+            for count, outcome in enumerate(real(self, tasks), start=1):
+                if count == 10:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                yield outcome
+        workers.WorkerPool.run = dying
         import warehouse.parse_archive as pa
-        real, count = pa.parse_cached, [0]
-        def dying(*args, **kwargs):
-            count[0] += 1
-            if count[0] == 10:
-                os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args, **kwargs)
-        pa.parse_cached = dying
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r})
     """)
     assert not (parsed / "current").exists()
-    parse_archive(paths.archive, parsed, registry)
+    deadline = time.monotonic() + 10
+    while parse_workers_of(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not parse_workers_of(pid), "parse workers outlived the run that started them"
+    assert len(list(parsed.glob("_cache/*/*.json"))) >= 9
+    assert parse_archive(paths.archive, parsed, registry).parsed_now < len(reference.reports)
     build_warehouse(parsed, tmp_path / "wh.duckdb")
     assert snapshot(tmp_path / "wh.duckdb") == snapshot(reference.database)
     # a second kill, now with a current version in place: it stays current and whole
@@ -78,6 +103,7 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
     assert snapshot(tmp_path / "wh2.duckdb") == snapshot(reference.database)
     # a one-year backfill killed after the other years were carried over (hard links to the
     # current version's files): the current version stays whole, and so does the next run
+    versions = {p.name for p in parsed.glob("@*")}
     run_and_kill(f"""
         import os, signal
         import warehouse.store as store
@@ -91,10 +117,15 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r}, years=[2019])
     """)
     assert (parsed / "current").resolve() == before
+    killed = {p.name for p in parsed.glob("@*")} - versions
+    assert killed   # the killed run's folder was left behind …
     assert parse_archive(paths.archive, parsed, registry, years=[2019]).years_rewritten == [2019]
     build_warehouse(parsed, tmp_path / "wh3.duckdb")
     assert snapshot(tmp_path / "wh3.duckdb") == snapshot(reference.database)
-    assert len(list(parsed.glob("@*"))) == 1   # the killed run's folder is gone
+    left = {p.name for p in parsed.glob("@*")}
+    assert not killed & left                   # … and the next run removed it
+    current = (parsed / "current").resolve().name
+    assert current in left and len(left) == 2  # the current version and the one it replaced
 
 
 def test_build_killed_midway_then_rerun(reference, tmp_path):
@@ -163,3 +194,168 @@ def test_crawl_killed_midway_then_rerun(tmp_path):
     reference = snapshot(databases["reference"])
     assert len(reference["dim_report"]) > 150   # the portal's reports, not an empty warehouse
     assert snapshot(databases["killed"]) == reference
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(portal: Path, port: int) -> subprocess.Popen:
+    """The demo portal served by a process of its own (so that it can be killed) on `port`."""
+    proc = subprocess.Popen([sys.executable, "-m", "demo_portal", "serve", str(portal), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in proc.stdout:
+        if line.startswith("serving"):
+            return proc
+    raise AssertionError(f"the portal server did not start (exit {proc.wait()})")
+
+
+def by_agency_year(db) -> dict[str, dict[tuple, list[str]]]:
+    """Every row of TABLES (but report_id) grouped by (agency_id, report_year)."""
+    out = {}
+    with duckdb.connect(str(db), read_only=True) as con:
+        for table in TABLES:
+            cur = con.execute(f"select * exclude (report_id) from {table}")
+            names = [d[0] for d in cur.description]
+            a, y = names.index("agency_id"), names.index("report_year")
+            groups: dict[tuple, list[str]] = {}
+            for row in cur.fetchall():
+                groups.setdefault((row[a], row[y]), []).append(repr(row))
+            out[table] = {key: sorted(rows) for key, rows in groups.items()}
+    return out
+
+
+def fetched_urls(archive: Path) -> set[str]:
+    from warehouse.archive import RawArchive
+
+    return {r["url"] for r in RawArchive(archive).manifest_rows() if r["status"] == 200 and r["sha256"]}
+
+
+@pytest.mark.slow
+def test_server_killed_midway_then_crawl_rerun(tmp_path):
+    """The SERVER dies in the middle of a crawl (SIGKILL: connections reset, then refused); the crawl
+    ends with what it got; the server comes back; the crawl is run again; parse and build then give
+    the warehouse of one uninterrupted crawl, row by row, for every agency and year whose documents
+    the crawls fetched. Which of several documents of one agency and year is its report, and where
+    a report found at several URLs is said to be, must not depend on which run fetched what."""
+    from demo_portal.generate import generate_portal
+
+    portal = tmp_path / "portal"
+    generate_portal(portal)
+    registry, sources = portal / "agencies.yaml", portal / "sources.yaml"
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    databases = {}
+    for label in ("reference", "killed"):
+        archive = tmp_path / label / "raw"
+        server = serve(portal, port)
+        if label == "killed":
+            crawl = crawl_portal(sources, archive, "k1", base_url)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and \
+                    sum(1 for p in (archive / "objects").rglob("*") if p.is_file()) < 0.4 * reference_objects:
+                time.sleep(0.01)
+            server.send_signal(signal.SIGKILL)
+            server.wait()
+            assert crawl.wait(timeout=180) == 0, (archive.parent / "crawl-k1.log").read_text()[-2000:]
+            assert 0 < len(fetched_urls(archive)) < len(fetched_urls(tmp_path / "reference" / "raw"))
+            server = serve(portal, port)   # back again, on the same address
+        crawl = crawl_portal(sources, archive, f"{label}-full", base_url)
+        try:
+            assert crawl.wait(timeout=180) == 0, (archive.parent / f"crawl-{label}-full.log").read_text()[-2000:]
+        finally:
+            server.kill()
+            server.wait()
+        if label == "reference":
+            reference_objects = sum(1 for p in (archive / "objects").rglob("*") if p.is_file())
+        parse_archive(archive, tmp_path / label / "parsed", registry)
+        databases[label] = tmp_path / label / "wh.duckdb"
+        build_warehouse(tmp_path / label / "parsed", databases[label])
+
+    reference, killed = by_agency_year(databases["reference"]), by_agency_year(databases["killed"])
+    assert len(reference["dim_report"]) > 150
+    # agency-years whose documents the interrupted crawls never fetched: the crawler's part (spiders/)
+    with duckdb.connect(str(databases["reference"]), read_only=True) as con:
+        sources_of = {}
+        for agency_id, year, urls in con.execute("select agency_id, report_year, urls from dim_report").fetchall():
+            sources_of.setdefault((agency_id, year), set()).update(urls)
+    have = fetched_urls(tmp_path / "killed" / "raw")
+    not_fetched = sorted(key for key, urls in sources_of.items() if not urls <= have)
+    problems = []
+    for table in TABLES:
+        for key in sorted(set(reference[table]) | set(killed[table]), key=str):
+            if key in not_fetched:
+                continue
+            if reference[table].get(key) != killed[table].get(key):
+                problems.append(f"{table} {key}: {reference[table].get(key)} != {killed[table].get(key)}")
+    assert not problems, "\n".join(problems[:20])
+    if not_fetched:
+        pytest.xfail(f"the crawl run again after the server died never fetched the documents of {len(not_fetched)} "
+                     f"agency-years (e.g. {not_fetched[:3]}): spiders/ must not count that crawl as a full walk "
+                     f"nor skip the attachments of an archived page it could not fetch; everything fetched "
+                     f"gives the uninterrupted warehouse")
+
+
+@pytest.fixture(scope="module")
+def fetch_orders(tmp_path_factory):
+    """The same documents archived by one crawl, and by two runs that fetched them the other way
+    round (as a crawl interrupted and run again may): two reports of one agency and year that
+    tie on correction, date and facts; one report at two URLs. Both parsed and built."""
+    from tests.test_parse_limits import HTML, Archive, clean_2019, clean_2021, title
+
+    docs = [("a/report-1", clean_2021("one"), title("one")), ("a/report-2", clean_2021("two"), title("two")),
+            ("a/copy", clean_2019("copy"), "青禾县农业农村局2020年政府信息公开工作年度报告"),
+            ("z/copy", clean_2019("copy"), "青禾县农业农村局2020年政府信息公开工作年度报告")]
+    root = tmp_path_factory.mktemp("fetch_orders")
+    out = {}
+    for label, runs in (("one run", [docs]), ("two runs", [[docs[3], docs[1]], [docs[2], docs[0]]])):
+        archive = Archive(root / label)
+        for n, run in enumerate(runs):
+            for name, body, link_title in run:
+                archive.add(f"run-{n}", name, body, HTML, link_title)
+        parse_archive(archive.raw.root, archive.root / "parsed")
+        build_warehouse(archive.root / "parsed", archive.root / "wh.duckdb")
+        out[label] = archive.root
+    return out
+
+
+def parsed_rows(parsed: Path, dataset: str, exclude: str = "fetched_at") -> list:
+    with duckdb.connect() as con:
+        return sorted(map(repr, con.execute(f"select * exclude ({exclude}) from read_parquet("
+                                            f"'{parsed}/current/{dataset}/**/*.parquet')").fetchall()))
+
+
+def test_parse_does_not_depend_on_fetch_order(fetch_orders):
+    one, two = fetch_orders["one run"] / "parsed", fetch_orders["two runs"] / "parsed"
+    for dataset in ("reports", "report_sources", "facts", "checks", "quarantine", "agencies"):
+        exclude = {"reports": "fetched_at, parser_version", "report_sources": "fetched_at"}.get(dataset)
+        if exclude:
+            assert parsed_rows(one, dataset, exclude) == parsed_rows(two, dataset, exclude), dataset
+        else:
+            with duckdb.connect() as con:
+                rows = [sorted(map(repr, con.execute(f"select * from read_parquet('{p}/current/{dataset}/**/*.parquet')")
+                                   .fetchall())) for p in (one, two)]
+            assert rows[0] == rows[1], dataset
+    # the report found at two URLs is said to be at the first by URL, whichever run fetched it
+    with duckdb.connect() as con:
+        urls = con.execute(f"select url from read_parquet('{two}/current/reports/**/*.parquet') "
+                           f"where url like '%copy%'").fetchall()
+    assert urls == [("http://127.0.0.1:8799/xxgk/a/copy.html",)]
+
+
+def test_current_report_does_not_depend_on_fetch_order(fetch_orders):
+    snapshots = {}
+    for label, root in fetch_orders.items():
+        with duckdb.connect(str(root / "wh.duckdb"), read_only=True) as con:
+            snapshots[label] = {t: sorted(map(repr, con.execute(f"select * from {t}").fetchall()))
+                                for t in ("dim_report", "mart_agency_year", "dim_agency")}
+            current = con.execute("select report_id from dim_report where superseded_by is null "
+                                  "and agency_name = '云岭市示范区管委会'").fetchall()
+    assert snapshots["one run"] == snapshots["two runs"]
+    # the rule: no correction, no date, as many facts: the smaller report_id
+    with duckdb.connect(str(fetch_orders["one run"] / "wh.duckdb"), read_only=True) as con:
+        ids = sorted(r for (r,) in con.execute("select report_id from dim_report "
+                                               "where agency_name = '云岭市示范区管委会'").fetchall())
+    assert current == [(ids[0],)]

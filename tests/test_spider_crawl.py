@@ -132,7 +132,14 @@ def test_crawl_local_site(tmp_path, local_site):
     # notices and news in the column are not fetched; nothing off-site is
     assert COLUMN + "202011/t20201101_0985.html" not in requested
     assert COLUMN + "202312/t20231201_0999.html" not in requested
-    assert all(urlsplit(r["url"]).hostname == "127.0.0.1" for r in rows)
+    fetched = [r for r in rows if r["status"] is not None]
+    assert all(urlsplit(r["url"]).hostname == "127.0.0.1" for r in fetched)
+    # report links off the allow-list are not requested, but recorded with the reason
+    refused = {r["url"]: r for r in rows if (r["error"] or "").startswith("Offsite: not followed")}
+    assert set(refused) == {"http://www.example.com/2019/report.html", "javascript:void(0)"}, sorted(refused)
+    assert "is not on the source's allow-list" in refused["http://www.example.com/2019/report.html"]["error"]
+    assert "scheme javascript: is never followed" in refused["javascript:void(0)"]["error"]
+    assert all(r["sha256"] is None and r["referer"] == base + COLUMN + "index.html" for r in refused.values())
     # every response body is in the archive under its sha256
     archive = RawArchive(archive_dir)
     for r in rows:

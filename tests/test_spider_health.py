@@ -3,7 +3,9 @@ and partial walks are not mistaken for one; full walks come round again."""
 import json
 from datetime import datetime, timezone
 
-from spiders.health import latest_full_walks, reports_reached, sources_due_a_full_walk, sources_that_dropped
+from spiders.health import (
+    hosts_cut_off, latest_full_walks, reports_reached, sources_due_a_full_walk, sources_that_dropped,
+)
 
 
 def summary(run_id, finished, **sources):
@@ -56,3 +58,18 @@ def test_sources_due_a_full_walk(tmp_path):
     walks = {"county": {"finished_at": "2026-01-09T00:00:00+00:00"}, "city": {"finished_at": "2026-01-01T00:00:00+00:00"}}
     assert sources_due_a_full_walk(["county", "city", "new"], walks, 7, now) == {"city", "new"}
     assert sources_due_a_full_walk(["county"], walks, 0, now) == {"county"}
+
+
+def test_a_walk_cut_by_an_open_circuit_is_compared_but_no_baseline(tmp_path):
+    """A host that stopped answering: the fall is reported that night, and the next night is
+    still measured against the last healthy full walk."""
+    dead = {"report_links_found": 2, "circuit_skipped": 38, "hosts_cut_off": ["www.x.gov.cn:443"]}
+    cut = {**summary("r2", "2026-01-02T00:00:00+00:00", county=dead),
+           "circuits": {"www.x.gov.cn:443": {"circuit": "open", "opened": 1, "failures_in_a_row": 5},
+                        "www.y.gov.cn:443": {"circuit": "closed", "opened": 0, "failures_in_a_row": 1}}}
+    write(tmp_path, summary("r1", "2026-01-01T00:00:00+00:00", county={"report_links_found": 40}), cut)
+    walks = latest_full_walks(tmp_path)
+    assert walks["county"]["report_links_found"] == 40
+    assert sources_that_dropped(walks, cut, 0.5) == {"county": (40, 2)}
+    assert list(hosts_cut_off(cut)) == ["www.x.gov.cn:443"]
+    assert hosts_cut_off(summary("r3", "3")) == {}

@@ -98,8 +98,9 @@ def _fast_array(values: list, typ: pa.DataType) -> pa.Array | None:
 
 
 # Above this many values per table, importing pandas once costs less than building in Python
-# (pa.array converts ~5x faster): the parse stage's 200 000-row batches take pa.array.
-FAST_PATH_MAX_VALUES = 2_000_000
+# (pa.array converts ~5x faster): the parse stage's batches (warehouse.store.BATCH_ROWS, 50 000
+# rows of its larger datasets) take pa.array.
+FAST_PATH_MAX_VALUES = 500_000
 
 
 def to_arrow_array(values: list, typ: pa.DataType) -> pa.Array:

@@ -4,7 +4,9 @@ Each `sql/<model>.sql` is one SELECT; `stg_*` models become views over the
 Parquet datasets, the others tables. Dependencies are the other model names a
 model mentions, so the files need no ordering. The database is built as a new
 file and moved into place atomically: an analyst holding the old file open
-read-only is never blocked and never sees half a build.
+read-only is never blocked and never sees half a build. A build holds the writer lock
+(warehouse.locking) of the data directory it writes into, and of the one it reads the parsed
+version from when that is another: no parse can swap or remove the version under it.
 """
 from __future__ import annotations
 
@@ -13,10 +15,12 @@ import json
 import os
 import re
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 
+from warehouse.locking import writer_lock
 from warehouse.store import current_version
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
@@ -88,13 +92,23 @@ def previous_build(db_path: Path) -> dict:
 
 
 def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path = SQL_DIR,
-                    progress=None, force: bool = False) -> dict[str, dict]:
+                    progress=None, force: bool = False, lock_wait: float | None = None) -> dict[str, dict]:
     """Build every model into a new DuckDB file at db_path, unless the file already holds a build
     of the same parsed version and models (then nothing is done; `force` rebuilds anyway).
 
     Returns {model: {"rows": n, "seconds": t, "materialization": …, "unchanged": bool}};
-    `progress(model, done, total)` is called after each model.
+    `progress(model, done, total)` is called after each model. The data directories of
+    db_path and parsed_dir are locked for the build: a second writer waits up to `lock_wait`
+    seconds, then gets warehouse.locking.WriterBusy.
     """
+    roots = sorted({Path(db_path).resolve().parent, Path(parsed_dir).resolve().parent})
+    with ExitStack() as locks:
+        for root in roots:   # always in the same order: two builds never hold one each
+            locks.enter_context(writer_lock(root, "build", wait=lock_wait))
+        return _build(parsed_dir, db_path, sql_dir, progress, force)
+
+
+def _build(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path, progress, force: bool) -> dict[str, dict]:
     import duckdb
 
     models = load_models(sql_dir)

@@ -27,6 +27,17 @@ def _sum_check(name: str, expected: float | None, addends: list[float | None], d
 
 STATEMENTS_AGREE = "statements_agree"
 
+# Every check family and the prefix of its check names in fct_check_results (Dagster asset
+# checks are made from this). requests_carry_over_across_years is evaluated in SQL, across reports.
+CHECK_FAMILIES = {
+    "requests_balance": "requests_balance_",
+    "requests_outcomes": "requests_outcomes_",
+    "requests_applicant_columns": "requests_applicant_columns",
+    "reviews_totals": "reviews_",
+    "requests_carry_over_across_years": "requests_carry_over_across_years",
+    STATEMENTS_AGREE: STATEMENTS_AGREE,
+}
+
 
 def statements_agree(places: dict[str, list[Fact]]) -> CheckResult | None:
     """One figure stated in two places of a report with different numbers.

@@ -128,9 +128,10 @@ def run_parse_stage(paths: DataPaths, registry: str, **options):
     with bar:
         summary = parse_archive(paths.archive, paths.parsed, registry, progress=update, **options)
     print_rows(["documents", "parsed now", "reports", "facts", "failed checks", "quarantined",
-                "years rewritten", "years carried over"],
+                "limits per document", "years rewritten", "years carried over"],
                [(summary.documents, summary.parsed_now, summary.reports, summary.facts, summary.failed_checks,
                  ", ".join(f"{k} {v}" for k, v in summary.quarantined.items()) or "none",
+                 f"{summary.doc_timeout:g} s, {summary.doc_memory_mb} MB ({summary.over_limits} over)",
                  year_ranges(summary.years_rewritten) or "none", year_ranges(summary.years_carried) or "none")],
                title=f"parse: {paths.parsed}" + (" (nothing changed)" if summary.unchanged else ""))
     if summary.left_for_full_run:
@@ -164,8 +165,13 @@ def run_build_stage(paths: DataPaths, force: bool = False) -> None:
     print(f"database: {paths.database}")
 
 
+def limit_options(args: argparse.Namespace) -> dict:
+    return {"doc_timeout": args.doc_timeout, "doc_memory_mb": args.doc_memory_mb,
+            "retry_quarantined": args.retry_quarantined}
+
+
 def cmd_parse_archive(args: argparse.Namespace) -> int:
-    run_parse_stage(data_paths(args), args.registry, force=args.force)
+    run_parse_stage(data_paths(args), args.registry, force=args.force, **limit_options(args))
     return 0
 
 
@@ -178,8 +184,11 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     paths = data_paths(args)
     if not paths.archive.exists():
         raise UserError(f"no raw archive at {paths.archive} (crawl first)")
-    run_parse_stage(paths, args.registry, years=args.year, reparse=args.reparse)
-    run_build_stage(paths)
+    from warehouse.locking import writer_lock
+
+    with writer_lock(paths.root, "backfill"):  # reentrant: parse and build run inside it, no writer between
+        run_parse_stage(paths, args.registry, years=args.year, reparse=args.reparse, **limit_options(args))
+        run_build_stage(paths)
     return 0
 
 
@@ -407,6 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir")
     p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
     p.add_argument("--force", action="store_true", help="write a new version even when nothing changed")
+    add_limit_arguments(p)
     p.set_defaults(func=cmd_parse_archive)
 
     p = sub.add_parser("backfill", help="re-parse the reports of some years and rebuild the warehouse")
@@ -414,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data-dir")
     p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
     p.add_argument("--reparse", action="store_true", help="parse those years' documents again, ignoring the parse cache")
+    add_limit_arguments(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("build", help="build the DuckDB warehouse from sql/ over the Parquet datasets")
@@ -456,10 +467,28 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
+def add_limit_arguments(p: argparse.ArgumentParser) -> None:
+    from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS
+
+    p.add_argument("--doc-timeout", type=float, default=DOC_TIMEOUT_SECONDS, metavar="SECONDS",
+                   help=f"wall-clock limit of one document's parse (default {DOC_TIMEOUT_SECONDS:g}); "
+                        "past it the document is quarantined (timeout)")
+    p.add_argument("--doc-memory-mb", type=int, default=DOC_MEMORY_MB, metavar="MB",
+                   help=f"address-space limit of the process parsing one document (default {DOC_MEMORY_MB}); "
+                        "past it the document is quarantined (memory)")
+    p.add_argument("--retry-quarantined", action="store_true",
+                   help="parse again the documents quarantined at a limit (timeout, memory, worker_died)")
+
+
 def main(argv: list[str] | None = None) -> int:
+    from warehouse.locking import WriterBusy
+
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except WriterBusy as exc:  # another writer holds the data directory: not an error of this command's input
+        print(f"disclosure {args.command}: {exc}", file=sys.stderr)
+        return 3
     except UserError as exc:
         print(f"disclosure {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -1,13 +1,26 @@
 """The parse stage: raw archive -> parsed Parquet datasets, partitioned by report year.
 
-Each archived body is parsed once per parser version (results cached by its
-sha256), so a re-run with nothing new parses nothing. A document that gives
-no report is recorded in `quarantine` with the reason; it never stops the run.
+`parse_archive` runs four steps, under the data directory's writer lock (warehouse.locking):
 
-Report years are the unit of work: a run rewrites the years whose inputs changed
-(new or changed fetches; every year when the parser or the agency registry changed)
-and carries the others over from the current version by hard link. A backfill
-(`years=`) rewrites exactly the years asked for.
+1. plan_years: which report years to rewrite. A run rewrites the years whose inputs changed
+   (new or changed fetches; every year when the parser or the agency registry changed) and
+   carries the others over from the current version by hard link; a backfill (`years=`)
+   rewrites exactly the years asked for. A document never placed in a year is parsed here
+   to learn its year.
+2. parse_documents: every document not in the parse cache is parsed in a worker process
+   under limits (warehouse.workers: wall clock and memory per document). Results are cached
+   by sha256 per parser version, so a re-run with nothing new parses nothing. A document past
+   a limit is cached as such (`timeout`, `memory`, `worker_died`): it is quarantined, and not
+   tried again until the parser changes or `retry_quarantined` asks.
+3. choose_reports: what each document of the rewritten years is: a report, the same report
+   at another URL, a landing page, or quarantined with its reason. Documents are looked at
+   in URL order, never in fetch order, so a crawl split into several runs (interrupted and
+   run again) gives the same choices as one run; see `preference` for several reports of one
+   agency and year.
+4. write_version: the rows of the chosen reports streamed into a new version (warehouse.store),
+   the other years carried over, and the version made current.
+
+A document that gives no report never stops the run: it is recorded in `quarantine`.
 """
 from __future__ import annotations
 
@@ -15,23 +28,29 @@ import hashlib
 import json
 import re
 import shutil
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterator
 
-from warehouse import parser_fingerprint
 import pyarrow as pa
 
+from warehouse import parser_fingerprint
 from warehouse.archive import RawArchive, read_parquet, table_rows
+from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PARSE_WORKERS
 from warehouse.facts import TABLE_DIMENSIONS
+from warehouse.locking import writer_lock
 from warehouse.metrics import dictionary_rows
 from warehouse.schemas import QUARANTINE_SCHEMA, REPORTS_SCHEMA
-from warehouse.store import ParsedVersion, current_version, read_version_info, update_version_info
+from warehouse.store import (ParsedVersion, current_version, read_version_info, remove_stale_versions,
+                             update_version_info)
+from warehouse.workers import LIMIT_REASONS, DocLimits, Task, WorkerPool
 
 _CORRECTION = re.compile(r"更正|修订版|修正版|更新版|（更正）|\(更正\)")
 _TITLE_YEAR = re.compile(r"(20\d\d|19\d\d)\s*年度?")
 _TITLE_AGENCY = re.compile(r"^(.*?)(?:20\d\d|19\d\d)\s*年")
-_NAME_FIELDS = pa.schema([REPORTS_SCHEMA.field(n) for n in ("agency_id", "agency_name", "report_year", "fetched_at")])
+# What the agency naming needs of the reports of years carried over.
+_NAME_FIELDS = pa.schema([REPORTS_SCHEMA.field(n) for n in (
+    "report_id", "agency_id", "agency_name", "report_year", "is_correction", "published_date", "fact_count")])
 # What a page without figures keeps until it is known whether it is a landing page.
 _PAGE_FIELDS = ("era", "report_year", "agency_name", "title", "published_date", "input_kind", "text_sha256", "notes")
 
@@ -39,7 +58,7 @@ _PAGE_FIELDS = ("era", "report_year", "agency_name", "title", "published_date", 
 @dataclass
 class ParseSummary:
     documents: int = 0
-    parsed_now: int = 0          # not found in the cache
+    parsed_now: int = 0          # not found in the cache (parsed by a worker, or stopped by a limit)
     reports: int = 0
     facts: int = 0
     failed_checks: int = 0
@@ -48,44 +67,26 @@ class ParseSummary:
     years_rewritten: list[int] = field(default_factory=list)
     years_carried: list[int] = field(default_factory=list)   # taken over from the previous version as they were
     left_for_full_run: int = 0   # documents of years a backfill was not asked for
+    doc_timeout: float | None = None     # the limits each document was parsed under: seconds …
+    doc_memory_mb: int | None = None     # … and MB of address space
+    over_limits: int = 0         # documents this run stopped at a limit (quarantined as timeout/memory/worker_died)
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
 
 
+# ------------------------------------------------------------------ small pieces
+
 def latest_fetches(archive: RawArchive) -> list[dict]:
-    """The newest successful fetch of each URL that may hold a report, by crawl run (oldest run
-    first) and by URL within a run. Not by fetch time: the order of fetches inside a run is the
-    crawl's concurrency, and the first fetch of a report found at several URLs gives its url, so
-    two crawls of one site must give the same order."""
-    rows = archive.manifest_rows()
+    """The newest successful fetch of each URL that may hold a report, in URL order. Not in fetch
+    or crawl-run order: that order is the crawl's concurrency and where it was interrupted, and the
+    first of the fetches of a report found at several URLs gives its url, so two crawls of one
+    site (one of them cut short and run again) must give the same order."""
     latest: dict[str, dict] = {}
-    run_start: dict[str, object] = {}
-    for row in sorted(rows, key=lambda r: r["fetched_at"]):
-        run_start.setdefault(row["run_id"], row["fetched_at"])
+    for row in sorted(archive.manifest_rows(), key=lambda r: r["fetched_at"]):
         if row["kind"] in ("report", "attachment") and row["status"] == 200 and row["sha256"]:
             latest[row["url"]] = row
-    return sorted(latest.values(), key=lambda r: (run_start[r["run_id"]], r["run_id"], r["url"]))
-
-
-def parse_cached(archive: RawArchive, cache_dir: Path, fetch: dict, reparse: bool = False) -> tuple[dict, bool]:
-    """The parse JSON of one body, from the cache when this parser version has seen it."""
-    from warehouse.parse import parse_bytes  # the parser's imports are only paid when parsing
-
-    cache = cache_dir / f"{fetch['sha256']}.json"
-    if cache.exists() and not reparse:
-        return json.loads(cache.read_text(encoding="utf-8")), False
-    try:
-        result = parse_bytes(archive.read(fetch["sha256"]), filename=fetch["final_url"] or fetch["url"],
-                             content_type=fetch["content_type"]).to_json()
-    except Exception as exc:  # one bad document is a recorded skip, never the run's end
-        result = {"status": "failed", "notes": [f"{type(exc).__name__}: {exc}"],
-                  "traceback": traceback.format_exc(limit=3), "facts": [], "checks": []}
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
-    tmp.replace(cache)
-    return result, True
+    return [latest[url] for url in sorted(latest)]
 
 
 def year_from_title(title: str | None) -> int | None:
@@ -138,6 +139,17 @@ def year_index(version_dir: Path) -> dict[str, int | None]:
     return index
 
 
+def over_limit_index(version_dir: Path) -> dict[str, int | None]:
+    """content sha256 -> report year of the documents a parsed version quarantined at a limit."""
+    fields = pa.schema([("content_sha256", pa.string()), ("report_year", pa.int32()), ("reason", pa.string())])
+    index: dict[str, int | None] = {}
+    for part in sorted((version_dir / "quarantine").rglob("*.parquet")):
+        for row in table_rows(read_parquet(part, fields)):
+            if row["reason"] in LIMIT_REASONS:
+                index[row["content_sha256"]] = row["report_year"]
+    return index
+
+
 def year_fingerprints(fetches: list[dict], year_of: dict[str, int | None]) -> dict[str, str]:
     """One digest per report year over the fetches placed in it: a year whose digest is
     unchanged (same parser and registry) has nothing new to parse."""
@@ -158,8 +170,69 @@ def read_rows(version_dir: Path, dataset: str, schema: pa.Schema, years: set[int
     return rows
 
 
+def preference(report: dict) -> tuple:
+    """Sort key of the reports of one agency and year, the current one first. The rule (the
+    same as dim_report's): a marked correction (更正/修订 in its title), then the latest
+    published, then the one with most facts, then the smallest report_id (the sha256 of its
+    text). Every key comes from the documents' content, none from when or in which order
+    they were fetched: a crawl interrupted and run again chooses as one uninterrupted crawl."""
+    published = report.get("published_date")
+    descending = tuple(-ord(c) for c in published) + (1,) if published else ()
+    return (not report.get("is_correction"), published is None, descending,
+            -(report.get("fact_count") or 0), report.get("report_id") or "")
+
+
+def _count(counter: dict[str, int], key: str) -> None:
+    counter[key] = counter.get(key, 0) + 1
+
+
+# ------------------------------------------------------------------ the run
+
+@dataclass
+class Stage:
+    """What every step of one parse run reads."""
+    archive: RawArchive
+    parsed_dir: Path
+    registry_path: str | Path | None
+    version: str                       # parser fingerprint
+    cache_dir: Path
+    fetches: list[dict]
+    inputs: str
+    current: dict                      # info of the current version ({} when none)
+    previous: Path | None              # the current version's folder, when it keeps year bookkeeping
+    placed: dict[str, int | None]      # where the current version put each document
+    limits: DocLimits
+    pool: WorkerPool                   # the run's parse workers (started when there is something to parse)
+    reparse: bool
+    retry_quarantined: bool
+    progress: Callable | None
+    summary: ParseSummary = field(default_factory=ParseSummary)
+    parsed: set[str] = field(default_factory=set)    # sha256 parsed (or tried) by this run
+
+    def cache_file(self, sha256: str) -> Path:
+        return self.cache_dir / f"{sha256}.json"
+
+
+@dataclass
+class Plan:
+    rewrite: set[int] | None            # the years to rewrite (None: all of them)
+    year_of: dict[str, int | None]      # where this run puts each document it looked at
+    retry: set[str]                     # documents stopped at a limit before, tried again now
+
+    def processed(self, stage: Stage, fetch: dict) -> bool:
+        """Whether this run looks at the document (the others are in years carried over)."""
+        sha = fetch["sha256"]
+        if self.rewrite is None or sha not in stage.placed or sha in self.retry:
+            return True
+        year = stage.placed[sha]
+        return year is None or year in self.rewrite   # documents without a year are always looked at again
+
+
 def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path: str | Path | None = None,
-                  progress=None, force: bool = False, years=None, reparse: bool = False) -> ParseSummary:
+                  progress=None, force: bool = False, years=None, reparse: bool = False, *,
+                  doc_timeout: float = DOC_TIMEOUT_SECONDS, doc_memory_mb: int | None = DOC_MEMORY_MB,
+                  workers: int = PARSE_WORKERS, retry_quarantined: bool = False,
+                  lock_wait: float | None = None) -> ParseSummary:
     """Parse the archive into a new parsed version (rows streamed to Parquet in batches).
 
     Only the report years whose inputs changed are rewritten; the others are carried over
@@ -167,177 +240,323 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
     fetches are those of the current version (unless `force`: every year is rewritten).
     `years` rewrites exactly those years (a backfill); documents found to belong to other
     years are left for the next full run. `reparse` ignores the parse cache for the
-    documents processed. `progress(done, total)` is called after each document.
+    documents processed. `progress(done, total)` is called after each document parsed,
+    then after each document read.
+
+    Each document is parsed in a worker process within `doc_timeout` seconds and
+    `doc_memory_mb` MB of address space (`workers` of them at once); one past a limit is
+    quarantined, and tried again only by a new parser or `retry_quarantined`. The data
+    directory (the parent of `parsed_dir`) is locked for the run: a second writer waits up
+    to `lock_wait` seconds, then gets warehouse.locking.WriterBusy.
     """
-    archive = RawArchive(archive_dir)
     parsed_dir = Path(parsed_dir)
+    limits = DocLimits(doc_timeout, doc_memory_mb, workers)
+    with writer_lock(parsed_dir.resolve().parent, "parse-archive", wait=lock_wait), WorkerPool(limits) as pool:
+        stage = open_stage(archive_dir, parsed_dir, registry_path, limits, pool, reparse, retry_quarantined, progress)
+        if years is None and not force and stage.current.get("inputs") == stage.inputs and not retry_due(stage):
+            return unchanged_summary(stage)
+        pool.warm(sum(1 for fetch in stage.fetches if needs_parsing(stage, fetch["sha256"])))  # while the run plans
+        plan = plan_years(stage, years, force)
+        if plan.rewrite == set():   # e.g. the first nightly run after a backfill: every year is as it was
+            update_version_info(parsed_dir, {"inputs": stage.inputs})
+            return unchanged_summary(stage, years_rewritten=[],
+                                     years_carried=sorted(int(y) for y in stage.current.get("years", {})))
+        todo = [fetch for fetch in stage.fetches if plan.processed(stage, fetch)]
+        parse_documents(stage, todo)
+        pool.close()   # everything is parsed: the workers' memory goes back before the version is written
+        choices = choose_reports(stage, plan, todo)
+        return write_version(stage, plan, choices, backfill=years is not None)
+
+
+def open_stage(archive_dir, parsed_dir: Path, registry_path, limits: DocLimits, pool: WorkerPool, reparse: bool,
+               retry_quarantined: bool, progress) -> Stage:
+    """Read what the run depends on; drop what killed or older runs left behind."""
     version = parser_fingerprint()
     cache_dir = parsed_dir / "_cache" / version
     for stale in (parsed_dir / "_cache").glob("*"):   # results of other parser versions are never used
         if stale.name != version:
             shutil.rmtree(stale, ignore_errors=True)
+    for leftover in cache_dir.glob(".*.tmp"):         # half-written by a worker that was stopped
+        leftover.unlink(missing_ok=True)
+    remove_stale_versions(parsed_dir)                  # versions no reader uses, half-written ones
+    archive = RawArchive(archive_dir)
     fetches = latest_fetches(archive)
-    inputs = inputs_fingerprint(version, registry_path, fetches)
     current = read_version_info(parsed_dir)
-    if years is None and not force and current.get("inputs") == inputs:
-        return ParseSummary(**{**current["summary"], "parsed_now": 0, "unchanged": True})
-
-    from warehouse.agencies import AgencyRegistry  # only paid when something is parsed
-
-    registry_digest = file_digest(registry_path)
     previous = current_version(parsed_dir).resolve() if current.get("years") is not None else None
-    placed = year_index(previous) if previous else {}
-    old_years: dict[str, dict] = current.get("years", {}) if previous else {}
-    summary = ParseSummary()
-    year_of: dict[str, int | None] = {}   # where this run puts each document
+    stage = Stage(archive=archive, parsed_dir=parsed_dir, registry_path=registry_path, version=version,
+                  cache_dir=cache_dir, fetches=fetches, inputs=inputs_fingerprint(version, registry_path, fetches),
+                  current=current, previous=previous, placed=year_index(previous) if previous else {},
+                  limits=limits, pool=pool, reparse=reparse, retry_quarantined=retry_quarantined, progress=progress)
+    stage.summary.doc_timeout, stage.summary.doc_memory_mb = limits.timeout, limits.memory_mb
+    return stage
 
-    def cached(fetch: dict) -> dict:
-        doc, fresh = parse_cached(archive, cache_dir, fetch, reparse=reparse)
-        summary.parsed_now += fresh
-        return doc
 
-    # Which years to rewrite (None: all of them).
-    if years is not None:
-        rewrite: set[int] | None = {int(y) for y in years}
-    elif force or not previous:
-        rewrite = None
-    else:   # a year made by another parser or registry (a backfill may have left one) is made again
-        now = year_fingerprints(fetches, placed)
-        made_with = {"parser": version, "registry": registry_digest}
-        rewrite = {int(y) for y in set(now) | set(old_years)
-                   if now.get(y) != old_years.get(y, {}).get("inputs")
-                   or any(old_years.get(y, {}).get(k) != v for k, v in made_with.items())}
-        for fetch in fetches:   # documents never placed: their year is known only by parsing them
-            if fetch["sha256"] not in placed:
-                year = year_of[fetch["sha256"]] = report_year_of(fetch, cached(fetch))
-                if year is not None:
-                    rewrite.add(year)
+def retry_due(stage: Stage) -> bool:
+    """`retry_quarantined` with documents the current version quarantined at a limit."""
+    quarantined = stage.current.get("summary", {}).get("quarantined", {})
+    return stage.retry_quarantined and any(quarantined.get(reason) for reason in LIMIT_REASONS)
 
-    if rewrite == set():   # e.g. the first nightly run after a backfill: every year is as it was
-        update_version_info(parsed_dir, {"inputs": inputs})
-        return ParseSummary(**{**current["summary"], "parsed_now": summary.parsed_now, "unchanged": True,
-                               "years_rewritten": [], "years_carried": sorted(int(y) for y in old_years)})
 
-    def processed(fetch: dict) -> bool:
-        if rewrite is None or fetch["sha256"] not in placed:
-            return True
-        year = placed[fetch["sha256"]]
-        return year is None or year in rewrite   # documents without a year are always looked at again
+def unchanged_summary(stage: Stage, **changes) -> ParseSummary:
+    fields = ParseSummary.__dataclass_fields__
+    summary = ParseSummary(**{k: v for k, v in stage.current.get("summary", {}).items() if k in fields})
+    for key, value in {"parsed_now": stage.summary.parsed_now, "over_limits": stage.summary.over_limits,
+                       "unchanged": True, "doc_timeout": stage.limits.timeout,
+                       "doc_memory_mb": stage.limits.memory_mb, **changes}.items():
+        setattr(summary, key, value)
+    return summary
 
-    carried = sorted({y for y in placed.values() if y is not None} - (rewrite or set())) if rewrite is not None else []
-    registry = AgencyRegistry.from_yaml(registry_path)
-    out = ParsedVersion(parsed_dir)
-    if carried:
-        out.carry_over(previous, carried)
-    year_stats: dict[int, dict] = {}
-    latest_name: dict[str, tuple] = {}   # agency_id -> (report_year, fetched_at, name) of its latest report
 
-    def name_seen(agency_id: str, year: int, fetched_at, name: str | None) -> None:
-        key = (year, str(fetched_at or ""), name)
-        if name and key > latest_name.get(agency_id, (0, "", None)):
-            latest_name[agency_id] = key
+# ------------------------------------------------------------------ 1. plan the years to rewrite
 
-    for row in read_rows(previous, "reports", _NAME_FIELDS, set(carried)) if carried else []:
-        registry.resolve(row["agency_name"])   # bodies outside the registry get their ids back
-        name_seen(row["agency_id"], row["report_year"], row["fetched_at"], row["agency_name"])
-    for row in read_rows(previous, "quarantine", QUARANTINE_SCHEMA, set(carried)) if carried else []:
-        out["quarantine"].add(row)
-        summary.quarantined[row["reason"]] = summary.quarantined.get(row["reason"], 0) + 1
+def plan_years(stage: Stage, years, force: bool) -> Plan:
+    """The years to rewrite: those asked for (a backfill), all of them (`force`, or no version
+    with year bookkeeping), or those whose inputs, parser or registry changed plus the years of
+    the documents never placed (parsed now to learn them)."""
+    retry = set(over_limit_index(stage.previous)) if stage.previous and stage.retry_quarantined else set()
+    if years is not None:   # a backfill tries again only what it rewrites
+        rewrite = {int(y) for y in years}
+        return Plan(rewrite, {}, {sha for sha in retry if stage.placed.get(sha) in rewrite})
+    if force or not stage.previous:
+        return Plan(None, {}, retry)
+    old_years: dict[str, dict] = stage.current.get("years", {})
+    now = year_fingerprints(stage.fetches, stage.placed)
+    made_with = {"parser": stage.version, "registry": file_digest(stage.registry_path)}
+    rewrite = {int(y) for y in set(now) | set(old_years)    # a year made by another parser or registry
+               if now.get(y) != old_years.get(y, {}).get("inputs")   # (a backfill may have left one) is made again
+               or any(old_years.get(y, {}).get(k) != v for k, v in made_with.items())}
+    # documents tried again leave the year they were quarantined in
+    rewrite |= {stage.placed[sha] for sha in retry if stage.placed.get(sha) is not None}
+    unplaced = [fetch for fetch in stage.fetches if fetch["sha256"] not in stage.placed or fetch["sha256"] in retry]
+    parse_documents(stage, unplaced)
+    year_of: dict[str, int | None] = {}
+    for fetch in unplaced:   # their year is known only by parsing them
+        year = year_of[fetch["sha256"]] = report_year_of(fetch, read_parsed(stage, fetch))
+        if year is not None:
+            rewrite.add(year)
+    return Plan(rewrite, year_of, retry)
 
-    seen_sha: set[str] = set()
+
+# ------------------------------------------------------------------ 2. parse new documents, under limits
+
+def needs_parsing(stage: Stage, sha256: str) -> bool:
+    if sha256 in stage.parsed:
+        return False
+    cache = stage.cache_file(sha256)
+    if stage.reparse or not cache.exists():
+        return True
+    if stage.retry_quarantined and cache.stat().st_size < 8192:   # only a result of the parser itself stands
+        return json.loads(cache.read_text(encoding="utf-8")).get("status") in LIMIT_REASONS
+    return False
+
+
+def parse_documents(stage: Stage, fetches: list[dict]) -> None:
+    """Parse the documents not in the cache (each body once) in worker processes under the
+    stage's limits. The workers write the cache; a document stopped at a limit is cached as
+    that outcome, so neither this run nor the next parses it again."""
+    tasks, seen = [], set()
+    for fetch in fetches:
+        sha = fetch["sha256"]
+        if sha not in seen and needs_parsing(stage, sha):
+            seen.add(sha)
+            tasks.append(Task(key=sha, path=str(stage.archive.object_path(sha)),
+                              filename=fetch["final_url"] or fetch["url"], content_type=fetch["content_type"],
+                              out=str(stage.cache_file(sha))))
+    if not tasks:
+        return
+    stage.cache_dir.mkdir(parents=True, exist_ok=True)
+    for done, outcome in enumerate(stage.pool.run(tasks), start=1):
+        stage.parsed.add(outcome.task.key)
+        stage.summary.parsed_now += 1
+        if outcome.status != "parsed":
+            stage.summary.over_limits += 1
+            write_cached(stage.cache_file(outcome.task.key), {
+                "status": outcome.status, "notes": [outcome.detail], "facts": [], "checks": [],
+                "limits": stage.limits.as_dict(), "seconds": round(outcome.seconds, 3)})
+        if stage.progress:
+            stage.progress(done, len(tasks))
+
+
+def write_cached(path: Path, result: dict) -> None:
+    tmp = path.with_name(f".{path.name}.parent.tmp")
+    tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_parsed(stage: Stage, fetch: dict) -> dict:
+    """The parse JSON of a document, from the cache (parse_documents has put it there)."""
+    return json.loads(stage.cache_file(fetch["sha256"]).read_text(encoding="utf-8"))
+
+
+# ------------------------------------------------------------------ 3. choose the reports
+
+@dataclass
+class Choice:
+    """What one document is: a `report` (first seen of its report_id: its doc has the facts),
+    a `source` (a report already chosen, at another URL) or `quarantine` (with reason)."""
+    kind: str
+    fetch: dict
+    year: int | None
+    report_id: str | None = None
+    doc: dict | None = None
+    reason: str = ""
+    detail: str = ""
+
+
+def choose_reports(stage: Stage, plan: Plan, todo: list[dict]) -> Iterator[Choice]:
+    """One Choice per document of `todo` (in URL order): reports with their facts as they come
+    (so memory holds one document at a time), then the pages without figures, which wait until
+    every attachment is known: a page whose attachment carries the report is its landing page,
+    not a report. A report found at several URLs is reported once, from its first URL."""
     report_ids: set[str] = set()
-    # Pages without figures wait until every attachment is known: a page whose attachment
-    # carries the report is its landing page, not a report.
-    deferred: list[tuple[dict, dict]] = []
+    deferred: list[tuple[dict, dict, int]] = []
     referers_with_report: set[str] = set()
 
-    def skip(fetch: dict, reason: str, detail: str = "", year: int | None = None) -> None:
-        out["quarantine"].add({"content_sha256": fetch["sha256"], "url": fetch["url"], "report_year": year,
-                               "source_id": fetch["source_id"], "reason": reason, "detail": detail[:2000]})
-        summary.quarantined[reason] = summary.quarantined.get(reason, 0) + 1
-
-    def add_report(fetch: dict, doc: dict, year: int) -> None:
-        notes = "; ".join(doc.get("notes") or [])
-        agency_name = doc.get("agency_name") or agency_from_title(doc.get("title") or fetch["link_title"])
+    def report_or_source(fetch: dict, doc: dict, year: int) -> Choice:
         report_id = doc.get("text_sha256") or fetch["sha256"]
-        out["report_sources"].add({"report_id": report_id, "report_year": year, "url": fetch["url"],
-                                   "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
-                                   "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
-                                   "link_title": fetch["link_title"]})
-        if report_id in report_ids:      # the same report at another URL
-            return
+        if report_id in report_ids:
+            return Choice("source", fetch, year, report_id, doc)
         report_ids.add(report_id)
-        agency_id = registry.resolve(agency_name) or f"source-{fetch['source_id']}"
-        name_seen(agency_id, year, fetch["fetched_at"], agency_name)
-        title = doc.get("title") or fetch["link_title"]
-        out["reports"].add({
-            "report_id": report_id, "agency_id": agency_id, "agency_name": agency_name,
-            "report_year": year, "era": doc["era"], "title": title,
-            "published_date": doc.get("published_date"), "url": fetch["url"],
-            "content_sha256": fetch["sha256"], "input_kind": doc.get("input_kind"),
-            "parser_version": version, "fetched_at": fetch["fetched_at"],
-            "source_id": fetch["source_id"],
-            "is_correction": bool(_CORRECTION.search(f"{title or ''} {fetch['link_title'] or ''}")),
-            "fact_count": len(doc["facts"]), "notes": notes or None,
-        })
-        out["facts"].extend(fact_row(report_id, year, doc["era"], f) for f in doc["facts"])
-        failed = 0
-        for check in doc.get("checks", []):
-            out["checks"].add({"report_id": report_id, "report_year": year, **check})
-            failed += not check["passed"]
-        stats = year_stats.setdefault(year, {"reports": 0, "facts": 0, "failed_checks": 0})
-        stats["reports"] += 1
-        stats["facts"] += len(doc["facts"])
-        stats["failed_checks"] += failed
+        return Choice("report", fetch, year, report_id, doc)
 
-    todo = [fetch for fetch in fetches if processed(fetch)]
     for done, fetch in enumerate(todo, start=1):
-        doc = cached(fetch)
-        if progress:
-            progress(done, len(todo))
-        year = year_of[fetch["sha256"]] = report_year_of(fetch, doc)
-        if rewrite is not None and year is not None and year not in rewrite:
-            year_of[fetch["sha256"]] = None   # not placed: the next full run takes it as new
-            summary.left_for_full_run += 1
-            continue
-        if doc.get("status") in ("unsupported", "failed"):
-            skip(fetch, doc["status"], "; ".join(doc.get("notes") or []), year)
+        doc = read_parsed(stage, fetch)
+        if stage.progress:
+            stage.progress(done, len(todo))
+        year = plan.year_of[fetch["sha256"]] = report_year_of(fetch, doc)
+        notes = "; ".join(doc.get("notes") or [])
+        if plan.rewrite is not None and year is not None and year not in plan.rewrite:
+            plan.year_of[fetch["sha256"]] = None   # not placed: the next full run takes it as new
+            stage.summary.left_for_full_run += 1
+        elif doc.get("status") in ("unsupported", "failed", *LIMIT_REASONS):
+            yield Choice("quarantine", fetch, year, reason=doc["status"], detail=notes)
         elif not doc.get("era"):
-            skip(fetch, "not_a_report", "; ".join(doc.get("notes") or []), year)
+            yield Choice("quarantine", fetch, year, reason="not_a_report", detail=notes)
         elif year is None:
-            skip(fetch, "no_report_year", "; ".join(doc.get("notes") or []))
+            yield Choice("quarantine", fetch, None, reason="no_report_year", detail=notes)
         elif not doc.get("facts"):
-            deferred.append((fetch, {key: doc.get(key) for key in _PAGE_FIELDS} | {"facts": [], "checks": doc.get("checks", [])}))
+            deferred.append((fetch, {key: doc.get(key) for key in _PAGE_FIELDS}
+                             | {"facts": [], "checks": doc.get("checks", [])}, year))
         else:
             if fetch["kind"] == "attachment" and fetch["referer"]:
                 referers_with_report.add(fetch["referer"])
-            add_report(fetch, doc, year)
-    for fetch, doc in deferred:
-        year = year_of[fetch["sha256"]]
+            yield report_or_source(fetch, doc, year)
+    for fetch, doc, year in deferred:
         if fetch["url"] in referers_with_report:
-            skip(fetch, "landing_page", "the attached document carries the report", year)
+            yield Choice("quarantine", fetch, year, reason="landing_page",
+                         detail="the attached document carries the report")
         else:
-            add_report(fetch, doc, year)
+            yield report_or_source(fetch, doc, year)
 
-    out["agencies"].extend(registry.rows({agency_id: name for agency_id, (_, _, name) in latest_name.items()}))
+
+# ------------------------------------------------------------------ 4. assemble and commit a version
+
+class AgencyNames:
+    """Each agency's current name: the one printed on its preferred report (`preference`) of
+    its latest year."""
+
+    def __init__(self):
+        self.best: dict[str, tuple] = {}
+
+    def saw(self, agency_id: str, report: dict) -> None:
+        if not report.get("agency_name"):
+            return
+        key = (-report["report_year"], preference(report))
+        if agency_id not in self.best or key < self.best[agency_id][0]:
+            self.best[agency_id] = (key, report["agency_name"])
+
+    def latest(self) -> dict[str, str]:
+        return {agency_id: name for agency_id, (_, name) in self.best.items()}
+
+
+def write_version(stage: Stage, plan: Plan, choices: Iterator[Choice], backfill: bool) -> ParseSummary:
+    """Stream the chosen rows into a new version beside the years carried over, keep what each
+    year was made from (so the next run can carry it over), and make the version current."""
+    from warehouse.agencies import AgencyRegistry  # only paid when something is parsed
+
+    summary, placed, rewrite = stage.summary, stage.placed, plan.rewrite
+    carried = sorted({y for y in placed.values() if y is not None} - rewrite) if rewrite is not None else []
+    registry = AgencyRegistry.from_yaml(stage.registry_path)
+    names = AgencyNames()
+    out = ParsedVersion(stage.parsed_dir)
+    if carried:
+        out.carry_over(stage.previous, carried)
+        for row in read_rows(stage.previous, "reports", _NAME_FIELDS, set(carried)):
+            registry.resolve(row["agency_name"])   # bodies outside the registry get their ids back
+            names.saw(row["agency_id"], row)
+        for row in read_rows(stage.previous, "quarantine", QUARANTINE_SCHEMA, set(carried)):
+            out["quarantine"].add(row)
+            _count(summary.quarantined, row["reason"])
+    year_stats: dict[int, dict] = {}
+
+    for choice in choices:
+        fetch = choice.fetch
+        if choice.kind == "quarantine":
+            out["quarantine"].add({"content_sha256": fetch["sha256"], "url": fetch["url"], "report_year": choice.year,
+                                   "source_id": fetch["source_id"], "reason": choice.reason,
+                                   "detail": choice.detail[:2000]})
+            _count(summary.quarantined, choice.reason)
+            continue
+        out["report_sources"].add({"report_id": choice.report_id, "report_year": choice.year, "url": fetch["url"],
+                                   "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
+                                   "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
+                                   "link_title": fetch["link_title"]})
+        if choice.kind == "report":
+            write_report(out, stage, registry, names, choice, year_stats)
+
+    out["agencies"].extend(registry.rows(names.latest()))
     out["metrics"].extend(dictionary_rows())
 
     # Year bookkeeping: what each year was made from, so the next run can carry it over.
-    final_year = {**placed, **year_of} if rewrite is not None else year_of
-    fingerprints = year_fingerprints([f for f in fetches if f["sha256"] in final_year], final_year)
+    final_year = {**placed, **plan.year_of} if rewrite is not None else plan.year_of
+    fingerprints = year_fingerprints([f for f in stage.fetches if f["sha256"] in final_year], final_year)
+    old_years: dict[str, dict] = stage.current.get("years", {}) if stage.previous else {}
+    registry_digest = file_digest(stage.registry_path)
     info_years = {}
     for year in sorted({int(y) for y in fingerprints} | set(year_stats)):
         if year in carried:
             entry = dict(old_years.get(str(year), {}))
         else:
             entry = {"reports": 0, "facts": 0, "failed_checks": 0, **year_stats.get(year, {}),
-                     "parser": version, "registry": registry_digest}
+                     "parser": stage.version, "registry": registry_digest}
         info_years[str(year)] = {**entry, "inputs": fingerprints.get(str(year))}
     for stats in info_years.values():
         for key in ("reports", "facts", "failed_checks"):
             setattr(summary, key, getattr(summary, key) + stats[key])
-    summary.documents = len({f["sha256"] for f in fetches})
+    summary.documents = len({f["sha256"] for f in stage.fetches})
     summary.years_rewritten = sorted(year_stats) if rewrite is None else sorted(rewrite)
     summary.years_carried = carried
-    out.commit(info={"inputs": inputs if years is None else None, "years": info_years, "summary": summary.as_dict()})
+    out.commit(info={"inputs": None if backfill else stage.inputs, "years": info_years,
+                     "summary": summary.as_dict()})
     return summary
+
+
+def write_report(out: ParsedVersion, stage: Stage, registry, names: AgencyNames, choice: Choice,
+                 year_stats: dict[int, dict]) -> None:
+    """The report row of a chosen report, its facts and its checks."""
+    fetch, doc, year, report_id = choice.fetch, choice.doc, choice.year, choice.report_id
+    agency_name = doc.get("agency_name") or agency_from_title(doc.get("title") or fetch["link_title"])
+    agency_id = registry.resolve(agency_name) or f"source-{fetch['source_id']}"
+    title = doc.get("title") or fetch["link_title"]
+    notes = "; ".join(doc.get("notes") or [])
+    report = {
+        "report_id": report_id, "agency_id": agency_id, "agency_name": agency_name,
+        "report_year": year, "era": doc["era"], "title": title,
+        "published_date": doc.get("published_date"), "url": fetch["url"],
+        "content_sha256": fetch["sha256"], "input_kind": doc.get("input_kind"),
+        "parser_version": stage.version, "fetched_at": fetch["fetched_at"],
+        "source_id": fetch["source_id"],
+        "is_correction": bool(_CORRECTION.search(f"{title or ''} {fetch['link_title'] or ''}")),
+        "fact_count": len(doc["facts"]), "notes": notes or None,
+    }
+    out["reports"].add(report)
+    names.saw(agency_id, report)
+    out["facts"].extend(fact_row(report_id, year, doc["era"], f) for f in doc["facts"])
+    failed = 0
+    for check in doc.get("checks", []):
+        out["checks"].add({"report_id": report_id, "report_year": year, **check})
+        failed += not check["passed"]
+    stats = year_stats.setdefault(year, {"reports": 0, "facts": 0, "failed_checks": 0})
+    stats["reports"] += 1
+    stats["facts"] += len(doc["facts"])
+    stats["failed_checks"] += failed

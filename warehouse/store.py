@@ -9,6 +9,11 @@ swaps the symlink `PARSED/current` to the new version atomically (year partition
 did not change are carried over from the previous version by hard link): a reader never sees
 half a write, the datasets always come from the same run, and a killed run leaves the
 previous version current.
+
+Old versions are removed by the writer (which holds the data directory's writer lock,
+warehouse.locking): at commit, and at the start of the next run, every version but the
+current one and the one it replaced (a reader may still be reading it) goes, the half-written
+folder of a killed run with them.
 """
 from __future__ import annotations
 
@@ -24,9 +29,10 @@ import pyarrow.parquet as pq
 from warehouse.archive import rows_to_table
 from warehouse.schemas import DATASETS
 
-BATCH_ROWS = 200_000
+BATCH_ROWS = 50_000   # rows a dataset buffers before writing them: 50,000 keeps the parse stage near 400 MB at 100,000 documents
 CURRENT = "current"
 VERSION_INFO = "_version.json"
+PREVIOUS = "previous"   # key of the version info: the version this one replaced
 
 
 def current_version(parsed_dir: str | Path) -> Path:
@@ -38,6 +44,26 @@ def read_version_info(parsed_dir: str | Path) -> dict:
     """The info the current version was committed with ({} when there is none)."""
     path = current_version(parsed_dir) / VERSION_INFO
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def remove_stale_versions(parsed_dir: str | Path) -> list[str]:
+    """Delete every version folder but the current one and the one it replaced, and the
+    symlinks a killed commit left; returns the names removed. Only a writer holding the
+    data directory's lock may call this (another run's new version would look stale)."""
+    root = Path(parsed_dir)
+    link = current_version(root)
+    keep: set[str] = set()
+    if link.is_symlink() or link.exists():
+        keep.add(link.resolve().name)
+        keep.add(read_version_info(root).get(PREVIOUS) or "")
+    removed = []
+    for stale in root.glob("@*"):
+        if stale.name not in keep:
+            shutil.rmtree(stale, ignore_errors=True)
+            removed.append(stale.name)
+    for leftover in root.glob(f".{CURRENT}.link-*"):
+        leftover.unlink(missing_ok=True)
+    return removed
 
 
 def update_version_info(parsed_dir: str | Path, changes: dict) -> None:
@@ -123,15 +149,17 @@ class ParsedVersion:
         """Make this version current; `info` is kept beside it (what it was made from)."""
         for writer in self.writers.values():
             writer.close()
-        (self.version / VERSION_INFO).write_text(json.dumps(info or {}, ensure_ascii=False), encoding="utf-8")
+        current = self.root / CURRENT
+        replaced = current.resolve().name if current.exists() else None
+        info = {**(info or {}), PREVIOUS: replaced}
+        (self.version / VERSION_INFO).write_text(json.dumps(info, ensure_ascii=False), encoding="utf-8")
         link = self.root / f".{CURRENT}.link-{uuid.uuid4().hex[:8]}"
         os.symlink(self.version.name, link)
-        os.replace(link, self.root / CURRENT)
-        # The previous version, and any left behind by a killed run, are no longer current.
-        for stale in self.root.glob("@*"):
-            if stale.resolve() != self.version.resolve():
-                shutil.rmtree(stale, ignore_errors=True)
-        return self.root / CURRENT
+        os.replace(link, current)
+        # Older versions, and any left behind by a killed run, are no longer read: the one
+        # replaced stays until the next commit (a reader may have opened it just before the swap).
+        remove_stale_versions(self.root)
+        return current
 
 
 def write_datasets(parsed_dir: str | Path, rows_by_dataset: dict[str, list[dict]]) -> Path:
