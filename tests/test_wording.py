@@ -5,6 +5,7 @@ at a time inside a report skeleton and check the figure (or the stated zero) is 
 """
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -178,3 +179,33 @@ def test_requests_counted_in_any_unit(number, unit, verb):
     text = (f"清河镇2016年政府信息公开工作年度报告\n一、概述\n概况。\n三、依申请公开政府信息情况\n"
             f"本年度{verb}政府信息公开申请{number}{unit}，均已办结。\n")
     assert value(parse_text(text), "requests", "received_new", "total") == number
+
+
+TABLE_ERA = "柏树街道2022年政府信息公开工作年度报告\n一、总体情况\n(一)主动公开情况\n{proactive}\n(二)依申请公开情况\n{requests}\n"
+
+
+@pytest.mark.parametrize("proactive, requests, key, expected", [
+    ("主动公开信息30条。", "本年度我街道共受理政府信息公开申请2件。", ("requests", "received_new", "total"), 2),
+    ("主动公开信息30条。", "全年接收政府信息公开申请0件。", ("requests", "received_new", "total"), 0),
+    ("主动公开信息30条。", "收到申请政府信息公开事项3件。", ("requests", "received_new", "total"), 3),
+    ("主动公开信息30条。", "2022年新受理依申请政府信息公开8件。", ("requests", "received_new", "total"), 8),
+    ("2022年1月至今，通过门户网站主动公开信息506条。", "未收到申请。", ("proactive", "all_items", "count"), 506),
+    ("截至目前网站共发布592条信息，2022年公开政府信息60条。", "未收到申请。", ("proactive", "all_items", "count"), 60),
+    ("全年共主动公开政府信息(综合政务类)287条。", "未收到申请。", ("proactive", "all_items", "count"), 287),
+])
+def test_wording_seen_on_reports_of_other_provinces(proactive, requests, key, expected):
+    report = parse_text(TABLE_ERA.format(proactive=proactive, requests=requests))
+    assert report.era == "table_2021"
+    assert figures(report)[key].value == expected
+
+
+def test_a_part_about_requests_that_also_names_consultations_is_about_requests():
+    text = ("桂花乡2015年政府信息公开工作年度报告\n一、概述\n概况。\n二、主动公开政府信息情况\n主动公开政府信息40条。\n"
+            "三、依申请公开、不予公开及咨询政府信息情况\n目前我乡尚未收到政府信息公开申请。\n")
+    assert value(parse_text(text), "requests", "received_new", "total") == 0
+
+
+def test_outline_heading_with_more_words_and_the_year_pick_a_table_era():
+    text = ("桂花乡2020年政府信息公开工作年度报告\n一、政府信息公开总体情况\n2020年主动公开政府信息40条。\n"
+            "二、其他\n无。\n")
+    assert parse_text(text).era == "table_2019"

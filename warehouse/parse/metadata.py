@@ -141,7 +141,7 @@ _NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
 _NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
 # The 2019 outline's first part (era P reports open with 一、概述): a marker only with a
 # report year of 2019 or later, since a few earlier reports use the words too.
-_OUTLINE_2019 = re.compile(r"一[、.]总体情况")
+_OUTLINE_2019 = re.compile(r"一[、.][^。\n]{0,10}总体情况|\(二\)依申请公开(?:情况)?[。\n]")
 
 
 def _is_disclosure_report(compact: str) -> bool:

@@ -29,6 +29,7 @@ _HEADING_TEXT_END = re.compile(r"[\s（(。，,；:：.]")
 _TOPICS = tuple((topic, re.compile(pattern)) for topic, pattern in (
     ("reviews", r"复议|诉讼"),
     ("fees", r"收费|费用|减免"),
+    ("requests", r"依申请|申请公开"),
     ("consultation", r"咨询"),
     ("requests", r"申请"),
     ("proactive", r"主动"),
@@ -127,7 +128,7 @@ def _scopes(sections: list[Section], topic: str) -> list[list[Section]]:
 _NUM = r"(?P<num>\d+(?:,\d{3})*|[" + CN_NUMERAL_CHARS + r"]+)"
 _APPROX_BEFORE = r"(?P<pre>近|约|共约)?"
 _APPROX_AFTER = r"\s*(?P<post>多|余)?\s*"
-_FILLER = r"\s*(?:共|为|达|有|的有|共计|合计|总计)?\s*"
+_FILLER = r"\s*(?:\([^()]{1,12}\))?\s*(?:共|为|达|有|的有|共计|合计|总计)?\s*"
 
 
 def _figure(label: str, units: str) -> re.Pattern:
@@ -148,7 +149,7 @@ _PROACTIVE_OTHER = re.compile(r"(?P<label>(?:信息|公文|文件))\s*(?:共计|
                               + _APPROX_AFTER + r"(?P<unit>条|件|篇)")
 _PUBLISHING_VERB = re.compile(r"(?<!申请)(?:公开|发布|推送)")
 # A figure to date, not the year's: '历年累计', '截至目前', '目前本单位已主动公开…'.
-_TO_DATE = re.compile(r"历年|截至|截止|至今|迄今|目前|(?:建站|实施|成立|开通|运行|上线)以来")
+_TO_DATE = re.compile(r"历年|截至|截止|(?<!1月)至今|迄今|目前|(?:建站|实施|成立|开通|运行|上线)以来")
 # '其中政府规章2件、规范性文件18件': sub-types listed after the whole. '政策、规范性文件类信息'
 # is a category of items (policy and normative documents together), not this count.
 _NOT_POLICY = r"(?<!政策)(?<!政策、)(?<!政策和)(?<!政策及)"
@@ -164,7 +165,7 @@ _HANDLED = _figure(r"(?:申请)?(?:办结|办理完毕|处理完毕)(?:[^，。�
                    r"(?:件数|总数|数量|数|的)?", r"件|条|项|份|宗|起")
 # '共收到申请12件', '新收政府信息公开申请数量0件', '收到依申请公开政府信息19件', '受理申请26件(次)'.
 _REQUEST_UNITS = _COUNT_UNITS + r"|宗|起|人次"
-_RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:公开(?:的)?(?:政府|政务)?信息)?"
+_RECEIVED = _figure(r"(?P<verb>收到|受理|接到|接收|新收)(?P<mid>[^，。；,;]{0,20}?)申请(?:公开(?:的)?(?:政府|政务)?信息|(?:政府)?信息公开(?:事项)?)?"
                     r"(?:件数|总数|数量|数)?", _REQUEST_UNITS)
 # '上年结转政府信息公开申请数量0件', '结转下年度继续办理3件'.
 _CARRIED = {
@@ -263,8 +264,8 @@ def _year_figure(sentence: str, wholes: list[re.Match]) -> tuple[re.Match | None
     figure to date only beside another figure ('…222条，累计主动公开信息2382条') or with
     words of a date ('截至目前', '历年'). Several figures with no total (one per channel)
     give none, unless one alone is the 主动公开 figure."""
-    def before(m: re.Match) -> str:
-        return sentence[: m.start("label") + 2]
+    def before(m: re.Match) -> str:  # from the figure stated before it (if any) to its label's first words
+        return re.split(r"\d\s*(?:条|件|项|个|份|篇)", sentence[: m.start("label") + 2])[-1]
 
     to_date = [m for m in wholes if _TO_DATE.search(before(m))]
     cumulative = [m for m in wholes if "累计" in before(m) and m not in to_date]
@@ -374,15 +375,13 @@ def _received_fact(ctx: _Context, sections: list[Section]) -> Fact | None:
 
 
 def _received_in(ctx: _Context, scope: list[Section]) -> Fact | None:
-    table_era = ctx.era != "prose"
     for offset, sentence in _sentences(ctx, scope):
         for clause in _CLAUSE.finditer(sentence):
             text, start = clause.group(), offset + clause.start()
             if re.search(r"复议|诉讼|咨询|投诉|收费|结转", text):
                 continue
             m = _RECEIVED.search(text)
-            # In table eras 受理 may include requests carried over: only 收到/新收 are the year's.
-            if m and not (table_era and m.group("verb") in ("受理", "接收")):
+            if m:
                 return ctx.fact("requests", {"row": "received_new", "applicant": "total"}, m, start)
             for pattern in _NO_REQUESTS:
                 z = pattern.search(text)
