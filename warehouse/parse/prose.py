@@ -298,8 +298,8 @@ def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
 
 # Channels and formats, stated in words: '在政府网站公开政府信息75条', '微信公众号发布信息66条',
 # '召开新闻发布会3场', '发布政策解读12篇'. The first of each in the proactive sections counts.
-_CHANNEL_FIGURES = tuple((item_type, re.compile(pattern + _FILLER + _APPROX_BEFORE + _NUM + _APPROX_AFTER + units))
-                         for item_type, pattern, units in (
+_CHANNEL_FIGURES = {item_type: re.compile(pattern + _FILLER + _APPROX_BEFORE + _NUM + _APPROX_AFTER + units)
+                    for item_type, pattern, units in (
     ("website_posts", r"(?P<label>(?:政府|门户|官方|部门)网站[^，。；,;\d]{0,12}?(?:发布|公开|更新)(?:各类|政府|政务)?(?:信息)?)",
      r"(?P<unit>条|篇)"),
     ("new_media_posts", r"(?P<label>(?:微博|微信|公众号|新媒体|政务号|客户端|抖音|头条号)[^，。；,;\d]{0,12}?(?:发布|公开|推送)"
@@ -307,19 +307,26 @@ _CHANNEL_FIGURES = tuple((item_type, re.compile(pattern + _FILLER + _APPROX_BEFO
     ("press_conferences", r"(?P<label>(?:召开|举办|举行|组织)[^，。；,;\d]{0,8}?新闻发布会)", r"(?P<unit>场|次|期)"),
     ("policy_interpretations", r"(?P<label>(?:发布|制作|推出|开展)[^，。；,;\d]{0,6}?政策解读(?:稿件|材料|信息|文章)?)",
      r"(?P<unit>篇|条|件|期)"),
-))
+)}
 
 
 def _channel_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
+    sentences = (pair for scope in _scopes(sections, "proactive") for pair in _sentences(ctx, scope))
+    return _first_of_each(ctx, sentences, _CHANNEL_FIGURES, lambda item_type: ("proactive", {
+        "item_type": item_type, "measure": "count"}), not_after=_TO_DATE)
+
+
+def _first_of_each(ctx: _Context, sentences, patterns: dict[str, re.Pattern], fact_of, not_after: re.Pattern) -> list[Fact]:
+    """The first figure each pattern finds in the sentences, unless `not_after` matches before it
+    in its sentence; fact_of(key) gives the fact's table and dimensions."""
     facts: dict[str, Fact] = {}
-    for scope in _scopes(sections, "proactive"):
-        for offset, sentence in _sentences(ctx, scope):
-            for item_type, pattern in _CHANNEL_FIGURES:
-                m = pattern.search(sentence) if item_type not in facts else None
-                if m and not _TO_DATE.search(sentence, 0, m.start()):
-                    fact = ctx.fact("proactive", {"item_type": item_type, "measure": "count"}, m, offset)
-                    if fact:
-                        facts[item_type] = fact
+    for offset, sentence in sentences:
+        for key, pattern in patterns.items():
+            m = pattern.search(sentence) if key not in facts else None
+            if m and not not_after.search(sentence, 0, m.start()):
+                fact = ctx.fact(*fact_of(key), m, offset)
+                if fact:
+                    facts[key] = fact
     return list(facts.values())
 
 
@@ -393,15 +400,8 @@ def _received_in(ctx: _Context, scope: list[Section]) -> Fact | None:
 
 def _carried_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     """Requests carried over from last year and forward to next year, stated in words."""
-    facts: dict[str, Fact] = {}
-    for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
-        for row, pattern in _CARRIED.items():
-            m = pattern.search(sentence) if row not in facts else None
-            if m and not _NEGATION_AT_END.search(sentence, 0, m.start()):
-                fact = ctx.fact("requests", {"row": row, "applicant": "total"}, m, offset)
-                if fact:
-                    facts[row] = fact
-    return list(facts.values())
+    return _first_of_each(ctx, _sentences(ctx, _scope(sections, "requests")), _CARRIED,
+                          lambda row: ("requests", {"row": row, "applicant": "total"}), not_after=_NEGATION_AT_END)
 
 
 def _outcome_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
