@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import descendants
+
 from tests.browser import png_is_not_blank, save_copy, screenshot
 from pipelines.definitions import IDENTITY_CHECKS
 
@@ -71,27 +73,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def descendants(root: int) -> set[int]:
-    """root and every process below it (by parent pid), as far as /proc shows them now."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, stack = set(), [root]
-    while stack:
-        pid = stack.pop()
-        if pid not in found:
-            found.add(pid)
-            stack.extend(children.get(pid, []))
-    return found
 
 
 def socket_inodes(pids: set[int]) -> set[str]:

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.processes import descendants, proc_stat
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 STOP_LIMIT = 5.0            # seconds from the signal until no process of the UI is left
@@ -31,33 +33,10 @@ START_TIMEOUT = 150         # `dagster dev` answers after ~8 s on an idle machin
 
 # --- processes, read from /proc -----------------------------------------------------------------------------
 
-def proc_stat(pid: int) -> list[str] | None:
-    """The fields of /proc/PID/stat after the command name (state, ppid, pgrp, ...), or None."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
 def is_alive(pid: int) -> bool:
     """Running (a zombie waiting for its parent counts as ended)."""
     fields = proc_stat(pid)
     return fields is not None and fields[0] != "Z"
-
-
-def descendants(root: int) -> set[int]:
-    """root and every process below it, as far as /proc shows them now."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := proc_stat(int(entry.name))):
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found, stack = set(), [root]
-    while stack:
-        pid = stack.pop()
-        if pid not in found:
-            found.add(pid)
-            stack.extend(children.get(pid, []))
-    return found
 
 
 def group_members(pgids: set[int]) -> set[int]:

@@ -94,6 +94,7 @@ def _title_from_lines(text: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=8)  # asked with _title_from_lines, once per detect_title call
 def _quoted_title(text: str) -> str | None:
     """The report's own name quoted in its opening (as printed, without its 《》), for
     reports with no title line."""
