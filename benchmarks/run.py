@@ -332,7 +332,7 @@ def pipeline_run(portal: Path, data: Path, label: str, logs: Path, port: int) ->
 def bench_incremental(portal: Path, work: Path) -> dict:
     data = work / "incremental"
     shutil.rmtree(data, ignore_errors=True)
-    port = free_port()  # both runs on one base URL, as pipelines/demo.py does with its fixed port
+    port = free_port()  # both runs on one base URL, as app/demo.py does with its fixed port
     first = pipeline_run(portal, data, "first", work / "logs", port)
     log(f"incremental first run {first['total']:.1f} s (crawl {first['crawl']:.1f}, parse {first['parse']:.1f}, build {first['build']:.1f})")
     second = pipeline_run(portal, data, "second", work / "logs", port)
@@ -561,10 +561,10 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
         add("")
 
     # 3. build
-    add("## 3. Build (`warehouse.build.build_warehouse`, all models)\n")
+    add("## 3. Build (`warehouse.stages.build.build_warehouse`, all models)\n")
     add("Parsed datasets made synthetically (`benchmarks/synth.py`): the real parsed datasets of the incremental benchmark's "
         "first run, replicated with new report_ids, agency_ids, agency names, URLs and hashes (years, eras, facts and checks "
-        "as parsed; the agencies dataset replicated alongside), written with pyarrow in the schemas of warehouse/schemas.py, "
+        "as parsed; the agencies dataset replicated alongside), written with pyarrow in the schemas of warehouse/storage/schemas.py, "
         "one file per report_year. The build runs in a child process.\n")
     add("| reports | facts | checks | agencies | Parquet MB | build s | peak RSS MB | DuckDB MB |")
     add("|---|---|---|---|---|---|---|---|")

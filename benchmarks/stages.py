@@ -23,7 +23,7 @@ def vmhwm_mb() -> float:
 
 
 def stage_parse(archive: str, parsed: str, registry: str) -> dict:
-    from warehouse.parse_archive import parse_archive
+    from warehouse.stages.parse_archive import parse_archive
 
     t0 = time.perf_counter()
     summary = parse_archive(archive, parsed, registry)
@@ -31,7 +31,7 @@ def stage_parse(archive: str, parsed: str, registry: str) -> dict:
 
 
 def stage_build(parsed: str, db: str) -> dict:
-    from warehouse.build import build_warehouse
+    from warehouse.stages.build import build_warehouse
 
     t0 = time.perf_counter()
     stats = build_warehouse(parsed, db)

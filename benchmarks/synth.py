@@ -4,8 +4,8 @@
   parse_archive run replicated to n_reports reports: copy c gets new report_ids
   (sha256 of old id + copy), agency_ids (`<id>-s<c>`), agency names (`<name>·<c>`), URLs and
   content hashes; years, eras, facts (~110 per report), checks stay as parsed. Written with
-  pyarrow in the schemas of warehouse/schemas.py, one file per report_year in the layout of
-  warehouse.store (PARSED/current -> PARSED/@synth).
+  pyarrow in the schemas of warehouse/storage/schemas.py, one file per report_year in the layout of
+  warehouse.storage.parsed (PARSED/current -> PARSED/@synth).
 - synth_parse_cache(template_parsed, archive_dir, parsed_dir, n_docs): a raw archive manifest
   of n_docs report fetches plus a parse cache holding a real parse JSON for each (with a new
   text_sha256, so each is its own report): parse_archive then runs its full path over
@@ -24,12 +24,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from warehouse import parser_fingerprint
-from warehouse.schemas import DATASETS, RAW_MANIFEST_SCHEMA
-from warehouse.store import CURRENT, current_version
+from warehouse.storage.schemas import DATASETS, RAW_MANIFEST_SCHEMA
+from warehouse.storage.parsed import CURRENT, current_version
 
 
 def dataset_root(parsed_dir: Path) -> Path:
-    """Where a parse run's datasets are: PARSED/current (warehouse.store), else PARSED itself."""
+    """Where a parse run's datasets are: PARSED/current (warehouse.storage.parsed), else PARSED itself."""
     current = current_version(parsed_dir)
     return current.resolve() if current.exists() else Path(parsed_dir)
 
@@ -49,7 +49,7 @@ def _replace(table: pa.Table, name: str, array) -> pa.Table:
 
 
 def synth_parsed(template_dir: Path, parsed_dir: Path, n_reports: int) -> dict:
-    """Write PARSED/@synth/<dataset>/… and point PARSED/current at it (the layout of warehouse.store)."""
+    """Write PARSED/@synth/<dataset>/… and point PARSED/current at it (the layout of warehouse.storage.parsed)."""
     template_dir, parsed_dir = Path(template_dir), Path(parsed_dir)
     out_dir = parsed_dir / "@synth"
     reports = read_dataset(template_dir, "reports")

@@ -16,9 +16,10 @@ from dagster import (
 )
 
 from spiders.sources import LIVE_CRAWL_ENV
-from warehouse.build import load_models
+from warehouse.stages.build import load_models
 from warehouse.checks import CHECK_FAMILIES
-from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PROJECT_ROOT, DataPaths
+from warehouse.storage.paths import PROJECT_ROOT, DataPaths
+from warehouse.stages.workers import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS
 
 # Identity checks on fct_check_results: Dagster check name -> check_name prefix in the table.
 IDENTITY_CHECKS = CHECK_FAMILIES  # declared once, in the domain
@@ -46,7 +47,7 @@ class DisclosureSettings(ConfigurableResource):
     live_crawl: bool = False
     # A source whose reachable reports fall by more than this share since the last crawl fails a check.
     max_report_drop_share: float = 0.5
-    # Limits of one document's parse (warehouse.workers): past one, it is quarantined, not retried.
+    # Limits of one document's parse (warehouse.stages.workers): past one, it is quarantined, not retried.
     doc_timeout: float = DOC_TIMEOUT_SECONDS
     doc_memory_mb: int = DOC_MEMORY_MB
 
@@ -115,7 +116,7 @@ class ParseConfig(Config):
                    "All partitions: every year whose inputs changed is rewritten, the others carried over; "
                    "some partitions: a backfill of those years.")
 def parsed_reports(context: AssetExecutionContext, settings: DisclosureSettings, config: ParseConfig):
-    from warehouse.parse_archive import parse_archive
+    from warehouse.stages.parse_archive import parse_archive
 
     paths = settings.paths
     keys = context.partition_keys if context.has_partition_key_range or context.has_partition_key else []
@@ -151,7 +152,7 @@ def markdown_preview(con, table: str, limit: int = 10) -> str:
 
 @multi_asset(
     name="warehouse_models", group_name="warehouse", can_subset=False,
-    specs=[AssetSpec(name, deps=[*m.deps] or [parsed_reports], description=m.sql.split("\n", 1)[0].lstrip("- "),
+    specs=[AssetSpec(name, deps=[*m.deps] or [parsed_reports], description=m.description,
                      kinds={"duckdb", "sql"})
            for name, m in MODELS.items()],
     check_specs=[AssetCheckSpec(check, asset="fct_check_results") for check in IDENTITY_CHECKS],
@@ -160,7 +161,7 @@ def warehouse_models(context: AssetExecutionContext, settings: DisclosureSetting
     """All SQL models, built together into a new DuckDB file swapped in atomically."""
     import duckdb
 
-    from warehouse.build import build_warehouse
+    from warehouse.stages.build import build_warehouse
 
     paths = settings.paths
     stats = build_warehouse(paths.parsed, paths.database)

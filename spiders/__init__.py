@@ -7,7 +7,7 @@ Modules:
     circuit          the per-host circuit breaker (a downloader middleware): dead hosts are cut off
     settings         Scrapy settings profiles: polite (real sites) and loopback (tests, demo)
     report_spider    the Scrapy spider driven by the registry
-    archive_pipeline the item pipeline writing bodies and the manifest into warehouse.archive.RawArchive
+    archive_pipeline the item pipeline writing bodies and the manifest into warehouse.storage.archive.RawArchive
     run              the subprocess entry point: python -m spiders.run …
 
 Nothing here imports Scrapy at package import time: the CLI and the parser import

@@ -25,7 +25,7 @@ from scrapy.exceptions import IgnoreRequest
 
 from spiders.circuit import CIRCUIT_OPEN, CIRCUIT_STATS_KEY
 from spiders.report_spider import OFFSITE_ERROR, REDIRECT_REFUSED, manifest_row
-from warehouse.archive import RawArchive
+from warehouse.storage.archive import RawArchive
 
 
 def summary_path(archive_dir: str | Path, run_id: str) -> Path:

@@ -1,7 +1,7 @@
 """The Scrapy spider: from each source's entry URLs to its report pages and attachments.
 
 Every response becomes one item carrying the manifest fields of
-warehouse.schemas.RAW_MANIFEST_SCHEMA plus the body (the archive pipeline stores the
+warehouse.storage.schemas.RAW_MANIFEST_SCHEMA plus the body (the archive pipeline stores the
 body and keeps the row). Error statuses reach the callback (handle_httpstatus_list)
 and failures the errback, so a 404, a 500 after its retries, a timeout or a URL
 forbidden by robots.txt all leave a row.

@@ -107,9 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     from spiders.report_spider import ReportSpider
     from spiders.settings import crawl_settings
 
-    from warehouse.archive import RawArchive
+    from warehouse.storage.archive import RawArchive
 
-    from warehouse.locking import WriterBusy, writer_lock
+    from warehouse.storage.locking import WriterBusy, writer_lock
 
     try:  # one writer of the data directory at a time: the manifest and summary are written inside
         with writer_lock(Path(args.archive).resolve().parent, "crawl"):

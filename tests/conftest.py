@@ -28,7 +28,7 @@ def demo_run(tmp_path_factory):
     from demo_portal.generate import generate_portal
     from demo_portal.server import serve_portal
     from pipelines.definitions import DisclosureSettings, defs
-    from warehouse.config import DataPaths
+    from warehouse.storage.paths import DataPaths
 
     root = tmp_path_factory.mktemp("demo")
     portal = root / "portal"

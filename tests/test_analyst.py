@@ -259,7 +259,7 @@ def engine_refusals(tmp: Path, wh, url: str) -> list[str]:
 
 
 def test_the_analyst_connection_refuses_everything_but_reading_the_warehouse(demo_warehouse, tmp_path):  # noqa: F811
-    from warehouse.analyst import connect_read_only
+    from app.analyst import connect_read_only
 
     before = {p: sha256(p) for p in (demo_warehouse.database, manifest_file(demo_warehouse))}
     listener = Listener()
@@ -346,7 +346,7 @@ def test_query_still_answers_selects_describe_show_summarize(demo_warehouse):  #
 
 def test_readme_questions_run_on_the_locked_connection(demo_warehouse):  # noqa: F811
     from tests.test_readme_questions import readme_queries
-    from warehouse.analyst import run_query
+    from app.analyst import run_query
 
     answers = [run_query(demo_warehouse.database, sql) for sql in readme_queries()]
     assert len(answers) == 10
@@ -455,7 +455,7 @@ def test_export_to_an_unwritable_directory(demo_warehouse, tmp_path, monkeypatch
         locked.chmod(0o700)
     import tempfile
 
-    from warehouse import cli
+    from app import cli
 
     def denied(*_a, **_k):
         raise PermissionError(13, "Permission denied")
@@ -476,7 +476,7 @@ def test_a_failed_export_leaves_the_old_file_and_no_partial_one(demo_warehouse, 
     import pyarrow.parquet
     from openpyxl import Workbook
 
-    from warehouse import cli
+    from app import cli
 
     def half_then_fail(*args, **_kwargs):
         path = next(a for a in args if isinstance(a, (str, Path)))
@@ -548,7 +548,7 @@ FILTER_TEXT = st.one_of(
 def mart_and_locked_connection(demo_warehouse):  # noqa: F811
     """The mart's rows (read first: one process cannot hold the file under two configurations) and the
     locked analyst connection, open for one test."""
-    from warehouse.analyst import connect_read_only
+    from app.analyst import connect_read_only
 
     rows = mart_rows(demo_warehouse.database)
     with connect_read_only(demo_warehouse.database) as con:
@@ -558,7 +558,7 @@ def mart_and_locked_connection(demo_warehouse):  # noqa: F811
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(agencies=st.lists(FILTER_TEXT, max_size=3), regions=st.lists(FILTER_TEXT, max_size=2))
 def test_filters_match_exactly_a_literal_substring_or_prefix(mart_and_locked_connection, agencies, regions):
-    from warehouse.analyst import MartFilter, select_mart
+    from app.analyst import MartFilter, select_mart
 
     rows, con = mart_and_locked_connection
     expected = {(a, y) for a, name, printed, region, y in rows

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse import cli
-from warehouse.analyst import UserError
+from app import cli
+from app.console import UserError
 
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -233,7 +233,7 @@ def test_main_keeps_the_traceback_of_a_bug(monkeypatch):
 
 
 def test_the_cli_starts_fast_without_heavy_imports():
-    code = ("import sys, time; t = time.perf_counter(); import warehouse.cli; "
+    code = ("import sys, time; t = time.perf_counter(); import app.cli; "
             "heavy = sorted(m for m in ('duckdb', 'pyarrow', 'dagster', 'scrapy', 'rich', 'openpyxl', 'plotly') "
             "if m in sys.modules); print(heavy, time.perf_counter() - t)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=PROJECT_ROOT)

@@ -55,7 +55,7 @@ def spiders_run(*args: str, env: dict | None = None) -> subprocess.CompletedProc
 
 
 def disclosure(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "warehouse.cli", *args], cwd=PROJECT, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "app.cli", *args], cwd=PROJECT, capture_output=True,
                           text=True, timeout=120, env=env)
 
 

@@ -17,7 +17,7 @@ def test_definitions_resolve():
 def test_cli_starts_without_dagster_or_scrapy():
     import subprocess
     import sys
-    code = ("import sys, warehouse.cli; warehouse.cli.build_parser(); "
+    code = ("import sys, app.cli; app.cli.build_parser(); "
             "assert 'dagster' not in sys.modules and 'scrapy' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
 

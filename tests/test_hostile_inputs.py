@@ -31,11 +31,11 @@ import duckdb
 import pyarrow.parquet as pq
 import pytest
 
-from warehouse.archive import RawArchive
-from warehouse.build import build_warehouse
+from warehouse.storage.archive import RawArchive
+from warehouse.stages.build import build_warehouse
 from warehouse.facts import ParsedReport
 from warehouse.parse import parse_bytes
-from warehouse.parse_archive import parse_archive
+from warehouse.stages.parse_archive import parse_archive
 
 PROJECT = Path(__file__).resolve().parents[1]
 TABLES = PROJECT / "tests" / "fixtures" / "tables"

@@ -13,8 +13,8 @@ import duckdb
 import pytest
 
 from tests.warehouse_fixture import build_demo_warehouse
-from warehouse.build import build_warehouse
-from warehouse.parse_archive import parse_archive
+from warehouse.stages.build import build_warehouse
+from warehouse.stages.parse_archive import parse_archive
 
 TABLES = ("dim_report", "fct_requests", "fct_reviews", "fct_proactive_disclosure", "fct_check_results",
           "mart_agency_year")
@@ -44,14 +44,14 @@ def run_and_kill(code: str) -> int:
 
 
 def parse_workers_of(pid: int) -> list[int]:
-    """Parse worker processes (warehouse.workers) started by the process `pid` still running."""
+    """Parse worker processes (warehouse.stages.workers) started by the process `pid` still running."""
     found = []
     for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
         try:
             args = cmdline.read_bytes().split(b"\0")
         except OSError:
             continue
-        if b"warehouse.workers" in args and str(pid).encode() in args:
+        if b"warehouse.stages.workers" in args and str(pid).encode() in args:
             found.append(int(cmdline.parent.name))
     return found
 
@@ -64,7 +64,7 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
     # current, the workers die with it, and what they parsed stays in the cache
     pid = run_and_kill(f"""
         import os, signal
-        import warehouse.workers as workers
+        import warehouse.stages.workers as workers
         real = workers.WorkerPool.run
         def dying(self, tasks):
             for count, outcome in enumerate(real(self, tasks), start=1):
@@ -72,7 +72,7 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
                     os.kill(os.getpid(), signal.SIGKILL)
                 yield outcome
         workers.WorkerPool.run = dying
-        import warehouse.parse_archive as pa
+        import warehouse.stages.parse_archive as pa
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r})
     """)
     assert not (parsed / "current").exists()
@@ -88,14 +88,14 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
     before = (parsed / "current").resolve()
     run_and_kill(f"""
         import os, signal
-        import warehouse.store as store
+        import warehouse.storage.parsed as store
         real = store.DatasetWriter.close
         def dying(self):
             if self.folder.name == "facts":
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(self)
         store.DatasetWriter.close = dying
-        import warehouse.parse_archive as pa
+        import warehouse.stages.parse_archive as pa
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r}, force=True)
     """)
     assert (parsed / "current").resolve() == before
@@ -106,14 +106,14 @@ def test_parse_killed_midway_then_rerun(reference, tmp_path):
     versions = {p.name for p in parsed.glob("@*")}
     run_and_kill(f"""
         import os, signal
-        import warehouse.store as store
+        import warehouse.storage.parsed as store
         real = store.DatasetWriter.close
         def dying(self):
             if self.folder.name == "facts":
                 os.kill(os.getpid(), signal.SIGKILL)
             return real(self)
         store.DatasetWriter.close = dying
-        import warehouse.parse_archive as pa
+        import warehouse.stages.parse_archive as pa
         pa.parse_archive({str(paths.archive)!r}, {str(parsed)!r}, {str(registry)!r}, years=[2019])
     """)
     assert (parsed / "current").resolve() == before
@@ -134,7 +134,7 @@ def test_build_killed_midway_then_rerun(reference, tmp_path):
     before = snapshot(db)
     run_and_kill(f"""
         import os, signal
-        import warehouse.build as build
+        import warehouse.stages.build as build
         real, count = build.render, [0]
         def dying(sql, parsed_dir):
             count[0] += 1
@@ -228,7 +228,7 @@ def by_agency_year(db) -> dict[str, dict[tuple, list[str]]]:
 
 
 def fetched_urls(archive: Path) -> set[str]:
-    from warehouse.archive import RawArchive
+    from warehouse.storage.archive import RawArchive
 
     return {r["url"] for r in RawArchive(archive).manifest_rows() if r["status"] == 200 and r["sha256"]}
 

@@ -1,4 +1,4 @@
-"""No document can stall, exhaust or crash the parse stage (warehouse.workers).
+"""No document can stall, exhaust or crash the parse stage (warehouse.stages.workers).
 
 Hostile documents are generated here and archived beside real reports; parse_archive runs with
 small limits. Every one ends within its limit (or is refused sooner by the parser's own
@@ -29,10 +29,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from warehouse.archive import RawArchive
-from warehouse.parse_archive import parse_archive
-from warehouse.store import current_version
-from warehouse.workers import LIMIT_REASONS
+from warehouse.storage.archive import RawArchive
+from warehouse.stages.parse_archive import parse_archive
+from warehouse.storage.parsed import current_version
+from warehouse.stages.workers import LIMIT_REASONS
 
 PROJECT = Path(__file__).resolve().parents[1]
 TABLES = PROJECT / "tests" / "fixtures" / "tables"
@@ -341,7 +341,7 @@ def test_each_limit_has_its_reason_and_is_not_parsed_again_unless_asked(hooked, 
     assert not retried.unchanged and retried.parsed_now == 3 and retried.over_limits == 3
     assert quarantine(parsed) == before and report_urls(parsed) == {"clean.html", "clean-2.html"}
     # a new parser parses everything again, the hostile ones with it
-    monkeypatch.setattr("warehouse.parse_archive.parser_fingerprint", lambda: "another-parser")
+    monkeypatch.setattr("warehouse.stages.parse_archive.parser_fingerprint", lambda: "another-parser")
     changed = run_hooked(archive, parsed)
     assert changed.parsed_now == 5 and changed.over_limits == 3
     assert quarantine(parsed) == before
@@ -355,7 +355,7 @@ def test_each_limit_has_its_reason_and_is_not_parsed_again_unless_asked(hooked, 
 
 def test_workers_are_reused(hooked):
     """One worker for the clean documents; a fresh one only after each stopped document."""
-    from warehouse.workers import DocLimits, Task, WorkerPool
+    from warehouse.stages.workers import DocLimits, Task, WorkerPool
 
     archive, parsed, rows = hooked
     out = parsed / "out"

@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 
 from tests.browser import ensure_cjk_font, png_count_colour, png_is_not_blank, save_copy, screenshot
-from warehouse.analyst import MART_LABELS_ZH
-from warehouse.report_page import SECTIONS
+from app.analyst import MART_LABELS_ZH
+from app.report_page import SECTIONS
 from tests.warehouse_fixture import demo_warehouse  # noqa: F401  (session fixture)
 
 DISCLOSURE = Path(sys.executable).with_name("disclosure")

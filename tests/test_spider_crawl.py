@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.corpus_truth import META, figure, undisputed_truth
-from warehouse.archive import RawArchive
+from warehouse.storage.archive import RawArchive
 
 PROJECT = Path(__file__).resolve().parents[1]
 SITE = PROJECT / "tests" / "fixtures" / "spider" / "site"
@@ -258,8 +258,8 @@ def assert_warehouse_holds_expected_figures(archive_dir: Path, tmp_path: Path) -
     with the figures read by hand from it (TRUTH.tsv of its corpus file, disputes excepted)."""
     import duckdb
 
-    from warehouse.build import build_warehouse
-    from warehouse.parse_archive import parse_archive
+    from warehouse.stages.build import build_warehouse
+    from warehouse.stages.parse_archive import parse_archive
 
     parse_archive(archive_dir, tmp_path / "parsed")
     db = tmp_path / "warehouse.duckdb"

@@ -2,7 +2,7 @@
 that used to hang it: as a background job, with SIGINT and SIGTERM ignored (a non-interactive shell's
 `disclosure ui &`), which `dagster dev` inherited and then ignored both signals for 25 s.
 
-The fast tests drive `warehouse.cli.run_process_group` (what `disclosure ui` runs `dagster dev` with)
+The fast tests drive `app.cli.run_process_group` (what `disclosure ui` runs `dagster dev` with)
 on small Python children; the slow ones start the real `disclosure ui` on a free port.
 Every process a test starts is ended by pid, never by name.
 """
@@ -106,7 +106,7 @@ CHILD = textwrap.dedent("""
 # The parent: `disclosure ui` without Dagster, i.e. run_process_group on CHILD.
 RUNNER = textwrap.dedent("""
     import sys
-    from warehouse.cli import run_process_group
+    from app.cli import run_process_group
     sys.exit(run_process_group([sys.executable, "-c", sys.argv[1]], grace=float(sys.argv[2])))
 """)
 
@@ -159,7 +159,7 @@ def test_when_the_child_exits_its_group_goes_too_and_its_code_is_returned(tmp_pa
     script = ("import subprocess, sys, time; "
               "g = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)']); "
               "print(g.pid, flush=True); sys.exit(3)")
-    code = ("import sys; from warehouse.cli import run_process_group; "
+    code = ("import sys; from app.cli import run_process_group; "
             "sys.exit(run_process_group([sys.executable, '-c', sys.argv[1]], grace=2.0))")
     proc = subprocess.run([sys.executable, "-c", code, script], cwd=tmp_path, capture_output=True, text=True,
                           timeout=30, env={**os.environ, "PYTHONPATH": str(PROJECT_ROOT)})

@@ -4,9 +4,9 @@ import datetime as dt
 import duckdb
 import pytest
 
-from warehouse.archive import RawArchive
-from warehouse.build import build_warehouse, load_models, model_order
-from warehouse.parse_archive import parse_archive
+from warehouse.storage.archive import RawArchive
+from warehouse.stages.build import build_warehouse, load_models, model_order
+from warehouse.stages.parse_archive import parse_archive
 
 PROSE_2014 = """青石县水务局2014年政府信息公开工作年度报告
 一、概述

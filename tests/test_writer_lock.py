@@ -1,4 +1,4 @@
-"""One writer at a time per data directory (warehouse.locking): a second parse-archive or build
+"""One writer at a time per data directory (warehouse.storage.locking): a second parse-archive or build
 exits with a one-line message naming the holder and never breaks the first; a holder killed
 with SIGKILL blocks nobody; old parsed versions are removed by the writer, never the current one."""
 from __future__ import annotations
@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.test_parse_limits import HTML, SITECUSTOMIZE, Archive, clean_2021, quarantine, report_urls, title
-from warehouse.build import build_warehouse
-from warehouse.locking import LOCK_NAME, WriterBusy, read_holder, writer_lock
-from warehouse.parse_archive import parse_archive
+from warehouse.stages.build import build_warehouse
+from warehouse.storage.locking import LOCK_NAME, WriterBusy, read_holder, writer_lock
+from warehouse.stages.parse_archive import parse_archive
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -26,7 +26,7 @@ def hold_lock(data_dir: Path, seconds: float, command: str = "holder") -> subpro
     """A child process holding the data directory's lock for `seconds` (it prints once it holds it)."""
     code = f"""
         import time
-        from warehouse.locking import writer_lock
+        from warehouse.storage.locking import writer_lock
         with writer_lock({str(data_dir)!r}, {command!r}):
             print("locked", flush=True)
             time.sleep({seconds})
@@ -47,7 +47,7 @@ def test_second_parse_archive_exits_with_the_lock_message(tmp_path):
     # the first run takes at least its 8 s limit on the document that sleeps
     first = subprocess.Popen(
         [sys.executable, "-c", textwrap.dedent(f"""
-            from warehouse.parse_archive import parse_archive
+            from warehouse.stages.parse_archive import parse_archive
             summary = parse_archive({str(data / 'raw')!r}, {str(data / 'parsed')!r}, doc_timeout=8)
             print(summary.reports, summary.quarantined)
         """)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -57,7 +57,7 @@ def test_second_parse_archive_exits_with_the_lock_message(tmp_path):
         time.sleep(0.05)
     assert read_holder(data / LOCK_NAME)["command"] == "parse-archive"
     started = time.monotonic()
-    second = subprocess.run([sys.executable, "-m", "warehouse.cli", "parse-archive", "--data-dir", str(data)],
+    second = subprocess.run([sys.executable, "-m", "app.cli", "parse-archive", "--data-dir", str(data)],
                             capture_output=True, text=True, timeout=60, cwd=PROJECT)
     assert time.monotonic() - started < 20   # it did not wait for the first
     assert first.poll() is None, "the first run ended before the second was tried"

@@ -15,10 +15,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.warehouse_fixture import build_demo_warehouse
-from warehouse.config import DataPaths
-from warehouse.parse_archive import parse_archive
-from warehouse.schemas import DATASETS
-from warehouse.store import current_version
+from warehouse.storage.paths import DataPaths
+from warehouse.stages.parse_archive import parse_archive
+from warehouse.storage.schemas import DATASETS
+from warehouse.storage.parsed import current_version
 
 AGENCIES = ("qcs", "sxq", "flx-bsz")   # provincial, county, township: all three eras
 
@@ -99,7 +99,7 @@ def test_new_document_rewrites_only_its_year(data, registry, reference):
 
 def test_parser_change_rewrites_every_year(data, registry, monkeypatch):
     expected = snapshot(data.parsed)
-    monkeypatch.setattr("warehouse.parse_archive.parser_fingerprint", lambda: "another-parser")
+    monkeypatch.setattr("warehouse.stages.parse_archive.parser_fingerprint", lambda: "another-parser")
     summary = parse_archive(data.archive, data.parsed, registry)
     assert summary.years_carried == [] and summary.parsed_now == summary.documents
     assert snapshot(data.parsed) == expected
@@ -136,7 +136,7 @@ def test_backfill_leaves_other_years_new_documents_for_the_full_run(data, regist
 
 
 def test_backfill_command_rebuilds_the_warehouse(data, registry, reference):
-    proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "backfill", "--year", "2022", "--reparse",
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "backfill", "--year", "2022", "--reparse",
                            "--data-dir", str(data.root), "--registry", str(registry)],
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -145,7 +145,7 @@ def test_backfill_command_rebuilds_the_warehouse(data, registry, reference):
 
 
 def test_backfill_command_without_archive_is_a_clear_error(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "warehouse.cli", "backfill", "--year", "2022",
+    proc = subprocess.run([sys.executable, "-m", "app.cli", "backfill", "--year", "2022",
                            "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2 and "no raw archive" in proc.stderr
 

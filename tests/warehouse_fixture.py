@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.config import DataPaths
+from warehouse.storage.paths import DataPaths
 
 BASE_URL = "http://127.0.0.1:8765"
 # provincial, department (renamed once), prefecture, county (planted review error), county (GBK pages),
@@ -42,9 +42,9 @@ def _content_type(report: dict) -> str:
 
 def build_demo_warehouse(root: Path, agencies: tuple[str, ...] = AGENCIES) -> DemoWarehouse:
     from demo_portal.generate import generate_portal
-    from warehouse.archive import RawArchive
-    from warehouse.build import build_warehouse
-    from warehouse.parse_archive import parse_archive
+    from warehouse.storage.archive import RawArchive
+    from warehouse.stages.build import build_warehouse
+    from warehouse.stages.parse_archive import parse_archive
 
     portal = root / "portal"
     key = generate_portal(portal)

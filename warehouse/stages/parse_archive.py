@@ -1,6 +1,6 @@
 """The parse stage: raw archive -> parsed Parquet datasets, partitioned by report year.
 
-`parse_archive` runs four steps, under the data directory's writer lock (warehouse.locking):
+`parse_archive` runs four steps, under the data directory's writer lock (warehouse.storage.locking):
 
 1. plan_years: which report years to rewrite. A run rewrites the years whose inputs changed
    (new or changed fetches; every year when the parser or the agency registry changed) and
@@ -8,7 +8,7 @@
    rewrites exactly the years asked for. A document never placed in a year is parsed here
    to learn its year.
 2. parse_documents: every document not in the parse cache is parsed in a worker process
-   under limits (warehouse.workers: wall clock and memory per document). Results are cached
+   under limits (warehouse.stages.workers: wall clock and memory per document). Results are cached
    by sha256 per parser version, so a re-run with nothing new parses nothing. A document past
    a limit is cached as such (`timeout`, `memory`, `worker_died`): it is quarantined, and not
    tried again until the parser changes or `retry_quarantined` asks.
@@ -17,7 +17,7 @@
    in URL order, never in fetch order, so a crawl split into several runs (interrupted and
    run again) gives the same choices as one run; see `preference` for several reports of one
    agency and year.
-4. write_version: the rows of the chosen reports streamed into a new version (warehouse.store),
+4. write_version: the rows of the chosen reports streamed into a new version (warehouse.storage.parsed),
    the other years carried over, and the version made current.
 
 A document that gives no report never stops the run: it is recorded in `quarantine`.
@@ -35,15 +35,16 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from warehouse import parser_fingerprint
-from warehouse.archive import RawArchive, read_parquet, table_rows
-from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PARSE_WORKERS
+from warehouse.storage.archive import RawArchive
+from warehouse.storage.arrow import read_parquet, table_rows
+from warehouse.stages.workers import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PARSE_WORKERS
 from warehouse.facts import TABLE_DIMENSIONS
-from warehouse.locking import writer_lock
+from warehouse.storage.locking import writer_lock
 from warehouse.metrics import dictionary_rows
-from warehouse.schemas import QUARANTINE_SCHEMA, REPORTS_SCHEMA
-from warehouse.store import (ParsedVersion, current_version, read_version_info, remove_stale_versions,
+from warehouse.storage.schemas import QUARANTINE_SCHEMA, REPORTS_SCHEMA
+from warehouse.storage.parsed import (ParsedVersion, current_version, read_version_info, remove_stale_versions,
                              update_version_info)
-from warehouse.workers import LIMIT_REASONS, DocLimits, Task, WorkerPool
+from warehouse.stages.workers import LIMIT_REASONS, DocLimits, Task, WorkerPool
 
 _CORRECTION = re.compile(r"更正|修订版|修正版|更新版|（更正）|\(更正\)")
 _TITLE_YEAR = re.compile(r"(20\d\d|19\d\d)\s*年度?")
@@ -247,7 +248,7 @@ def parse_archive(archive_dir: str | Path, parsed_dir: str | Path, registry_path
     `doc_memory_mb` MB of address space (`workers` of them at once); one past a limit is
     quarantined, and tried again only by a new parser or `retry_quarantined`. The data
     directory (the parent of `parsed_dir`) is locked for the run: a second writer waits up
-    to `lock_wait` seconds, then gets warehouse.locking.WriterBusy.
+    to `lock_wait` seconds, then gets warehouse.storage.locking.WriterBusy.
     """
     parsed_dir = Path(parsed_dir)
     limits = DocLimits(doc_timeout, doc_memory_mb, workers)

@@ -26,7 +26,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from warehouse.config import LOCK_WAIT_SECONDS
+# Seconds a second writer (crawl, parse-archive, build) waits for the data directory's lock
+# before giving up with a message naming the holder (warehouse.storage.locking).
+LOCK_WAIT_SECONDS = float(os.environ.get("DISCLOSURE_LOCK_WAIT", "0") or 0)
+
 
 LOCK_NAME = ".writer.lock"
 _POLL_SECONDS = 0.1

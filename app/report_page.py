@@ -7,7 +7,8 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from warehouse.analyst import MartFilter, UserError, check_output, check_warehouse, read_mart, write_atomically
+from app.analyst import MartFilter, check_output, check_warehouse, read_mart, write_atomically
+from app.console import UserError
 
 SECTIONS = (
     ("申请数量与办理结果 Requests and outcomes",
@@ -22,7 +23,7 @@ def _figure(rows: list[dict], measures: tuple[str, ...], title: str):
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    from warehouse.analyst import MART_LABELS_ZH
+    from app.analyst import MART_LABELS_ZH
 
     agencies = sorted({r["agency_name"] for r in rows})
     fig = make_subplots(rows=1, cols=len(measures), subplot_titles=[MART_LABELS_ZH[m] for m in measures],

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from app.console import UserError
 from warehouse.metrics import MART_COLUMNS
 
 MART_LABELS_ZH = {k.key: k.label_zh for k in MART_COLUMNS}
@@ -34,12 +35,6 @@ LOCKED_CONFIG = {
 # Statement types `disclosure query` runs (DESCRIBE, SHOW, SUMMARIZE, VALUES and FROM-first parse as SELECT).
 READ_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA", "CALL")
 DEMO_DATABASE = "data/demo/warehouse.duckdb"
-
-
-class UserError(Exception):
-    """Something the person asked for cannot be done (a missing file, a refused statement, an output
-    that would overwrite something): the CLI prints the message on one line and exits 2.
-    Never raised for a bug of ours."""
 
 
 @dataclass
@@ -174,7 +169,7 @@ def read_mart(db_path: str | Path, flt: MartFilter, columns: tuple[str, ...] | s
 def protected_dirs(db_path: str | Path) -> list[Path]:
     """Directories no analyst output may go into: the warehouse's data directory (the folder of the
     database file: raw archive, parsed datasets, the warehouse) and the configured data directory."""
-    from warehouse.config import DataPaths
+    from warehouse.storage.paths import DataPaths
 
     dirs = [Path(db_path).resolve().parent, DataPaths.default().root.resolve()]
     return list(dict.fromkeys(dirs))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from warehouse.config import DataPaths
+from warehouse.storage.paths import DataPaths
 
 LEVEL_ORDER = ("case level when 'national' then 0 when 'provincial' then 1 when 'prefecture' then 2 "
                "when 'county' then 3 when 'zone' then 4 when 'township' then 5 else 6 end")
@@ -66,8 +66,8 @@ def run_demo(paths: DataPaths) -> int:
 
     from demo_portal.generate import generate_portal
     from pipelines.definitions import DisclosureSettings, defs
-    from warehouse.archive import RawArchive
-    from warehouse.cli import print_rows
+    from warehouse.storage.archive import RawArchive
+    from app.console import print_rows
 
     t0 = time.perf_counter()
     portal_dir = paths.root / "portal"

@@ -1,7 +1,7 @@
 """Parsing documents under limits: a small pool of long-lived worker processes.
 
 No document can stall, exhaust or crash the parse stage. Each is parsed in a worker process
-(`python -m warehouse.workers`, started once and reused for document after document) that
+(`python -m warehouse.stages.workers`, started once and reused for document after document) that
 runs under two limits:
 
 - wall clock (`timeout` seconds per document): the parent kills a worker that has not
@@ -36,7 +36,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PARSE_WORKERS
+# Limits of one document's parse (warehouse.stages.workers): wall-clock seconds and address space.
+DOC_TIMEOUT_SECONDS = 60.0
+DOC_MEMORY_MB = 1024
+# Worker processes parsing at once. The parse stage's peak memory is bounded by the parent
+# (streaming, a few hundred MB) plus PARSE_WORKERS x DOC_MEMORY_MB: one keeps it under 1.5 GB.
+PARSE_WORKERS = 1
+
 
 LIMIT_REASONS = ("timeout", "memory", "worker_died")
 START_TIMEOUT = 120.0          # seconds a new worker may take to import the parser
@@ -44,7 +50,7 @@ RECYCLE_SHARE = 0.8            # a worker whose address space peaked above this 
 MEMORY_SHARE = 0.95            # a document that failed with the address space past this share of the cap ran out of it
 # How a failed allocation shows when a reader library turned MemoryError into a note.
 MEMORY_MARKERS = ("MemoryError", "Memory allocation failed", "Cannot allocate memory", "std::bad_alloc")
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True)
@@ -95,7 +101,7 @@ class _Worker:
             env.setdefault(var, "1")
         memory = str(int(limits.memory_mb) * 1024 * 1024) if limits.memory_mb else "0"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "warehouse.workers", memory, str(limits.timeout), str(os.getpid())],
+            [sys.executable, "-m", "warehouse.stages.workers", memory, str(limits.timeout), str(os.getpid())],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, close_fds=True)
         self.fd = self.proc.stdout.fileno()
         self.buffer = b""

@@ -11,7 +11,7 @@ half a write, the datasets always come from the same run, and a killed run leave
 previous version current.
 
 Old versions are removed by the writer (which holds the data directory's writer lock,
-warehouse.locking): at commit, and at the start of the next run, every version but the
+warehouse.storage.locking): at commit, and at the start of the next run, every version but the
 current one and the one it replaced (a reader may still be reading it) goes, the half-written
 folder of a killed run with them.
 """
@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from warehouse.archive import rows_to_table
-from warehouse.schemas import DATASETS
+from warehouse.storage.arrow import rows_to_table
+from warehouse.storage.schemas import DATASETS
 
 BATCH_ROWS = 50_000   # rows a dataset buffers before writing them: 50,000 keeps the parse stage near 400 MB at 100,000 documents
 CURRENT = "current"

@@ -5,7 +5,7 @@ Parquet datasets, the others tables. Dependencies are the other model names a
 model mentions, so the files need no ordering. The database is built as a new
 file and moved into place atomically: an analyst holding the old file open
 read-only is never blocked and never sees half a build. A build holds the writer lock
-(warehouse.locking) of the data directory it writes into, and of the one it reads the parsed
+(warehouse.storage.locking) of the data directory it writes into, and of the one it reads the parsed
 version from when that is another: no parse can swap or remove the version under it.
 """
 from __future__ import annotations
@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
 
-from warehouse.locking import writer_lock
-from warehouse.store import current_version
+from warehouse.storage.locking import writer_lock
+from warehouse.storage.parsed import current_version
 
-SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,11 @@ class Model:
     @property
     def materialization(self) -> str:
         return "view" if self.name.startswith("stg_") else "table"
+
+    @property
+    def description(self) -> str:
+        """The model's first comment line."""
+        return self.sql.split("\n", 1)[0].lstrip("- ")
 
 
 def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
@@ -99,7 +104,7 @@ def build_warehouse(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path =
     Returns {model: {"rows": n, "seconds": t, "materialization": …, "unchanged": bool}};
     `progress(model, done, total)` is called after each model. The data directories of
     db_path and parsed_dir are locked for the build: a second writer waits up to `lock_wait`
-    seconds, then gets warehouse.locking.WriterBusy.
+    seconds, then gets warehouse.storage.locking.WriterBusy.
     """
     roots = sorted({Path(db_path).resolve().parent, Path(parsed_dir).resolve().parent})
     with ExitStack() as locks:

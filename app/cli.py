@@ -13,16 +13,8 @@ import stat
 import sys
 from pathlib import Path
 
-from warehouse.analyst import UserError
-from warehouse.config import PROJECT_ROOT, DataPaths
-
-SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
-                 (stat.S_ISSOCK, "a socket"))
-
-
-def file_kind(mode: int) -> str:
-    return next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
-
+from app.console import UserError, file_kind, print_rows, progress_bar, utf8
+from warehouse.storage.paths import PROJECT_ROOT, DataPaths
 
 def read_document(path: str) -> bytes:
     """The bytes of one document file. Looked at with stat before anything opens it: a directory,
@@ -68,20 +60,8 @@ def cmd_parse(args: argparse.Namespace) -> int:
     return 0
 
 
-def print_rows(columns: list[str], rows: list[tuple], title: str | None = None) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for col in columns:
-        table.add_column(col)
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-    Console(width=200).print(table)
-
-
 def cmd_query(args: argparse.Namespace) -> int:
-    from warehouse.analyst import run_query
+    from app.analyst import run_query
 
     columns, rows = run_query(database(args), utf8("SQL", args.sql))
     print_rows(columns, rows)
@@ -92,37 +72,13 @@ def database(args: argparse.Namespace) -> Path:
     return Path(args.database) if args.database else DataPaths.default().database
 
 
-def utf8(what: str, text: str) -> str:
-    """text, unless it holds bytes that were not UTF-8 on the command line (Python's surrogate escapes)."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        shown = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
-        raise UserError(f"{what} {shown!r} is not valid UTF-8") from None
-    return text
-
-
-def progress_bar(description: str):
-    """A rich progress bar and a callback `update(done, total)` for it."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                   TextColumn("{task.fields[current]}"), transient=False)
-    task = bar.add_task(description, total=None, current="")
-
-    def update(done: int, total: int, current: str = "") -> None:
-        bar.update(task, completed=done, total=total, current=current)
-
-    return bar, update
-
-
 def data_paths(args: argparse.Namespace) -> DataPaths:
     return DataPaths(Path(args.data_dir).resolve()) if args.data_dir else DataPaths.default()
 
 
 def run_parse_stage(paths: DataPaths, registry: str, **options):
     """parse_archive with a progress bar, then its one-screen summary."""
-    from warehouse.parse_archive import parse_archive
+    from warehouse.stages.parse_archive import parse_archive
 
     bar, update = progress_bar("parsing documents")
     with bar:
@@ -152,7 +108,7 @@ def year_ranges(years: list[int]) -> str:
 
 def run_build_stage(paths: DataPaths, force: bool = False) -> None:
     """build_warehouse with a progress bar, then its one-screen summary."""
-    from warehouse.build import build_warehouse
+    from warehouse.stages.build import build_warehouse
 
     bar, update = progress_bar("building models")
     with bar:
@@ -184,7 +140,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     paths = data_paths(args)
     if not paths.archive.exists():
         raise UserError(f"no raw archive at {paths.archive} (crawl first)")
-    from warehouse.locking import writer_lock
+    from warehouse.storage.locking import writer_lock
 
     with writer_lock(paths.root, "backfill"):  # reentrant: parse and build run inside it, no writer between
         run_parse_stage(paths, args.registry, years=args.year, reparse=args.reparse, **limit_options(args))
@@ -193,7 +149,7 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def mart_filter(args: argparse.Namespace):
-    from warehouse.analyst import MartFilter
+    from app.analyst import MartFilter
 
     return MartFilter(agencies=[utf8("--agency", a) for a in args.agency or []],
                       levels=[utf8("--level", v) for v in args.level or []],
@@ -212,7 +168,7 @@ def add_filter_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from warehouse.analyst import export_mart
+    from app.analyst import export_mart
 
     rows = export_mart(database(args), args.format, args.output, mart_filter(args), force=args.force)
     print(f"{rows} rows of mart_agency_year written to {args.output}")
@@ -220,7 +176,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from warehouse.analyst import compare_agencies
+    from app.analyst import compare_agencies
 
     if not args.agency or len(args.agency) < 2:
         raise UserError("compare needs two or more --agency")
@@ -230,7 +186,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from warehouse.report_page import write_report_page
+    from app.report_page import write_report_page
 
     rows = write_report_page(database(args), args.output, mart_filter(args), force=args.force)
     print(f"charts of {rows} agency-year rows written to {args.output}")
@@ -253,7 +209,7 @@ def cmd_dictionary(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from pipelines.demo import run_demo
+    from app.demo import run_demo
 
     return run_demo(DataPaths(Path(args.data_dir or PROJECT_ROOT / "data" / "demo").resolve()))
 
@@ -468,7 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_limit_arguments(p: argparse.ArgumentParser) -> None:
-    from warehouse.config import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS
+    from warehouse.stages.workers import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS
 
     p.add_argument("--doc-timeout", type=float, default=DOC_TIMEOUT_SECONDS, metavar="SECONDS",
                    help=f"wall-clock limit of one document's parse (default {DOC_TIMEOUT_SECONDS:g}); "
@@ -481,7 +437,7 @@ def add_limit_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from warehouse.locking import WriterBusy
+    from warehouse.storage.locking import WriterBusy
 
     args = build_parser().parse_args(argv)
     try:

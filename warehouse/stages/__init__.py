@@ -1,0 +1,4 @@
+"""The stages of a run, each a plain function over storage: parse the raw archive into a
+parsed version (`parse_archive`, documents in `workers`), build the DuckDB warehouse (`build`).
+
+Dagster assets and the CLI call these; they import only the domain and storage."""
