@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export DAGSTER_HOME := $(CURDIR)/.dagster_home
 UI_PORT ?= 3000
 
-.PHONY: install demo test ui bench bench-quick clean
+.PHONY: install demo test test-fast ui bench bench-quick clean
 
 $(BIN)/uv:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ demo: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The unit layer alone (domain, parsers, discovery on saved pages): under 30 s. `make test` runs everything.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
 
 ui: install
 	$(BIN)/disclosure ui --port $(UI_PORT)

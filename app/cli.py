@@ -217,23 +217,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_crawl(args: argparse.Namespace) -> int:
     """Run `python -m spiders.run` in place of this process: its progress and summary draw
     straight on the terminal, and Ctrl-C reaches the crawl (which then stops cleanly)."""
-    from datetime import datetime, timezone
-    from uuid import uuid4
-
+    from spiders.gate import crawl_gate, new_run_id
     from spiders.launch import crawl_command
-    from spiders.sources import LIVE_CRAWL_ENV, load_sources
+    from spiders.sources import load_sources
 
     try:
         sources = load_sources(args.sources, only_ids=args.source, base_url=args.base_url,
                                include_disabled=args.include_disabled)
     except (OSError, ValueError) as exc:
         raise UserError(str(exc)) from None
-    remote = [s.id for s in sources if not s.is_local]
-    if remote and os.environ.get(LIVE_CRAWL_ENV) != "1":
-        raise UserError(f"not crawling live sites {', '.join(remote)} (entry URLs not on this machine); "
-                        f"set {LIVE_CRAWL_ENV}=1 to crawl them")
+    gate = crawl_gate(sources)
+    if gate.refused:
+        raise UserError(gate.message)
     paths = data_paths(args)
-    run_id = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid4().hex[:4]}"
+    run_id = new_run_id()
     cmd = crawl_command(args.sources, paths.archive, run_id, args.profile, base_url=args.base_url,
                         source_ids=args.source, full_walk=args.full_walk, refetch=args.refetch,
                         include_disabled=args.include_disabled)

@@ -10,14 +10,6 @@ from pathlib import Path
 
 from warehouse.storage.paths import DataPaths
 
-LEVEL_ORDER = ("case level when 'national' then 0 when 'provincial' then 1 when 'prefecture' then 2 "
-               "when 'county' then 3 when 'zone' then 4 when 'township' then 5 else 6 end")
-AGENCY_YEARS_SQL = f"""
-select agency_name, report_year, requests_received, granted_full, granted_part,
-       reconsiderations_total, lawsuits_total, failed_checks
-from mart_agency_year
-order by {LEVEL_ORDER}, agency_id, report_year
-"""
 DEMO_PORT = 8765
 QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
@@ -27,7 +19,8 @@ def _n(value) -> str:
 
 
 def comparison_tables(rows: list[tuple]) -> tuple[list[str], list[list[str]], list[list[str]], list[str]]:
-    """Agency × year pivots: 'received (granted + in part)' and 'reconsiderations / lawsuits'."""
+    """Agency × year pivots of `warehouse.stages.inspection.agency_years`:
+    'received (granted + in part)' and 'reconsiderations / lawsuits'."""
     years = sorted({r[1] for r in rows})
     agencies = list(dict.fromkeys(r[0] for r in rows))
     cells = {(r[0], r[1]): r for r in rows}
@@ -61,11 +54,12 @@ def serve_demo_portal(site: Path):
 
 
 def run_demo(paths: DataPaths) -> int:
-    import duckdb
     from dagster import DagsterInstance
 
     from demo_portal.generate import generate_portal
-    from pipelines.definitions import DisclosureSettings, defs
+    from pipelines.definitions import defs
+    from pipelines.resources import CrawlSettingsResource, ParseSettingsResource, pipeline_resources
+    from warehouse.stages.inspection import agency_years, warehouse_totals
     from warehouse.storage.archive import RawArchive
     from app.console import print_rows
 
@@ -75,35 +69,29 @@ def run_demo(paths: DataPaths) -> int:
     t_generate = time.perf_counter() - t0
     with serve_demo_portal(portal_dir / "site") as server:
         print(f"demo portal served at {server.base_url}")
-        settings = DisclosureSettings(
-            data_dir=str(paths.root), sources_path=str(portal_dir / "sources.yaml"),
-            registry_path=str(portal_dir / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
+        resources = pipeline_resources(
+            paths, crawl=CrawlSettingsResource(sources_path=str(portal_dir / "sources.yaml"), profile="loopback",
+                                               base_url=server.base_url),
+            parsing=ParseSettingsResource(registry_path=str(portal_dir / "agencies.yaml")))
         instance = DagsterInstance.get()
         print("crawling, parsing and building (Dagster job crawl_parse_build) …", flush=True)
         result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
-            resources={"settings": settings}, instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
+            resources=resources, instance=instance, run_config=QUIET_LOGS, raise_on_error=False)
     if not result.success:
         print("the demo run failed; see the log above")
         return 1
-    with duckdb.connect(str(paths.database), read_only=True) as con:
-        header, requests, reviews, failures = comparison_tables(con.execute(AGENCY_YEARS_SQL).fetchall())
-        print_rows(header, requests, title="Requests received (granted in full + in part), mart_agency_year")
-        print_rows(header, reviews, title="Administrative reconsiderations / lawsuits, mart_agency_year")
-        print("Reports that break their own identities (kept as printed, flagged):")
-        for line in failures:
-            print(f"  {line}")
-        counts = con.execute("""
-            select (select count(*) from dim_agency where report_count > 0),
-                   (select count(*) from dim_report), (select count(distinct report_year) from dim_report),
-                   (select count(distinct era) from dim_report),
-                   (select count(*) from fct_requests) + (select count(*) from fct_reviews)
-                     + (select count(*) from fct_proactive_disclosure),
-                   (select count(*) from fct_check_results where not passed),
-                   (select count(*) from stg_quarantine)""").fetchone()
+    header, requests, reviews, failures = comparison_tables(agency_years(paths.database))
+    print_rows(header, requests, title="Requests received (granted in full + in part), mart_agency_year")
+    print_rows(header, reviews, title="Administrative reconsiderations / lawsuits, mart_agency_year")
+    print("Reports that break their own identities (kept as printed, flagged):")
+    for line in failures:
+        print(f"  {line}")
+    totals = warehouse_totals(paths.database)
     manifest_rows = RawArchive(paths.archive).read_manifest().num_rows
-    print(f"responses archived (all runs): {manifest_rows}; agencies: {counts[0]}; reports: {counts[1]} "
-          f"over {counts[2]} years and {counts[3]} eras; facts: {counts[4]}; failed checks: {counts[5]}; "
-          f"documents quarantined: {counts[6]}")
+    print(f"responses archived (all runs): {manifest_rows}; agencies: {totals['agencies']}; "
+          f"reports: {totals['reports']} over {totals['years']} years and {totals['eras']} eras; "
+          f"facts: {totals['facts']}; failed checks: {totals['failed_checks']}; "
+          f"documents quarantined: {totals['quarantined']}")
     timings = {"generate portal": round(t_generate, 2), **step_durations(instance, result.run_id)}
     print("stage seconds: " + ", ".join(f"{k} {v}" for k, v in timings.items()))
     print(f"DuckDB warehouse: {paths.database}")

@@ -1,26 +1,20 @@
-"""Finding annual reports on government sites: pure functions over titles, HTML and JSON.
+"""Shared heuristics for finding annual reports: pure functions over titles, URLs and HTML.
 
-No Scrapy here: the spider calls these, and tests call them on saved pages.
-
-Three site families are known (see sources.yaml):
-- trs_static: a column page (TRS and look-alikes) listing report pages, with
-  pagination as rendered `index_N.html` links and/or a `createPageHTML(...)` script;
-- json_api: the list comes from a JSON endpoint (the State Taxation Administration's
-  getFileListByCodeId answers results.data.results[] with title/url);
-- hanweb_annual_report: Hanweb's `xxgkAnnualReport.jsp?area=…&fbtime=YYYY` module,
-  where every link of that shape is a report page.
+No Scrapy here: the site families (spiders.families) build on these, and tests call them on
+saved pages. Titles (normalisation, report and column titles, the year of a title), URL shapes
+(report pages, attachments), link resolution against a source's allow-list, and the static
+page's links sorted by kind (classify_links: reports, attachments, columns, pagination as
+rendered index_N.html links and TRS createPageHTML(...) / countPage scripts).
 """
 from __future__ import annotations
 
-import html as html_lib
-import json
 import posixpath
 import re
 import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Iterable, Iterator
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
 import lxml.html
@@ -87,12 +81,17 @@ def is_column_title(text: str) -> bool:
     return bool(_DISCLOSURE.search(title)) or title in {"年度报告", "年报", "公开年报", "工作年报", "历年年报"}
 
 
+def title_year(text: str) -> int | None:
+    """The first year a title names (Chinese numerals and full-width digits included), or None."""
+    found = _YEAR.search(normalize_title(text))
+    return int(found.group(0)) if found else None
+
 
 def listed_newest_first(links: Iterable[Link]) -> bool:
     """Whether a listing page's report links run from the newest report year down: at least two
     years in their titles, never rising. Only on such a page do reports all archived already say
     that the pages after it list older, archived reports too (see ReportSpider: partial walks)."""
-    years = [int(m.group(0)) for link in links if (m := _YEAR.search(normalize_title(link.title)))]
+    years = [year for link in links if (year := title_year(link.title)) is not None]
     return len(set(years)) >= 2 and all(a >= b for a, b in zip(years, years[1:]))
 
 # --- URLs ---------------------------------------------------------------------------
@@ -169,8 +168,9 @@ def _resolve(href: str, base_url: str, allow: AllowList) -> tuple[str | None, st
     return url, url_refusal(url, allow)
 
 
-def _page_identity(url: str) -> str:
-    """`dir/` and `dir/index.html` are the same column page."""
+def page_identity(url: str) -> str:
+    """The page a URL names, for telling a column's own pages apart: `dir/` and `dir/index.html`
+    are the same column page."""
     parts = urlsplit(url)
     path = parts.path
     page_file = _PAGE_FILE.match(posixpath.basename(path))
@@ -226,6 +226,19 @@ def _base_url(doc, page_url: str) -> str:
     return urljoin(page_url, base.get("href")) if base is not None else page_url
 
 
+def page_anchors(html: str | bytes, page_url: str,
+                 allowed: AllowList | Iterable[str] | None = None) -> Iterator[tuple[str, str | None, str]]:
+    """(absolute URL, why it may not be followed or None, title) of each link of a page, in
+    document order; links to nothing (#fragments, mailto: …) are left out."""
+    allow = as_allow_list(allowed, page_url)
+    doc = _parse_html(html)
+    base_url = _base_url(doc, page_url)
+    for anchor in doc.iter("a"):
+        url, refusal = resolve_href(anchor.get("href"), base_url, allow)
+        if url is not None:
+            yield url, refusal, _anchor_title(anchor)
+
+
 _CREATE_PAGE_CALL = re.compile(r"createPageHTML\s*\(([^()]*)\)")
 _COUNT_PAGE_VAR = re.compile(r"\bcountPage\s*=\s*(\d+)")
 _RECORD_COUNT = re.compile(r"\brecordCount\s*[:=]\s*['\"]?(\d+)")
@@ -267,8 +280,8 @@ def _pagination(doc, page_url: str, base_url: str, link_urls: Iterable[str | Non
     for count, prefix, ext in _script_page_counts(scripts, posixpath.basename(urlsplit(page_url).path)):
         for n in range(min(count, MAX_GENERATED_PAGES)):
             candidates.append(urljoin(base_url, f"{prefix}.{ext}" if n == 0 else f"{prefix}_{n}.{ext}"))
-    own = _page_identity(page_url)
-    return list(dict.fromkeys(u for u in candidates if _page_identity(u) != own))
+    own = page_identity(page_url)
+    return list(dict.fromkeys(u for u in candidates if page_identity(u) != own))
 
 
 def _declared_item_count(doc, raw_html: str, markup_is_source: bool = False) -> int | None:
@@ -360,77 +373,13 @@ def classify_links(html: str | bytes, page_url: str, allowed: AllowList | Iterab
         else:
             refused.setdefault(url, RefusedLink(url, "", "listing", refusal))
     # the column's own pages are pagination, not further columns ("./" on its own list)
-    this_column = {_page_identity(u) for u in [page_url, *pagination]}
+    this_column = {page_identity(u) for u in [page_url, *pagination]}
     return PageLinks(
         reports=list(reports.values()),
         attachments=list(attachments.values()),
         pagination=pagination,
-        columns=[c for c in columns.values() if _page_identity(c.url) not in this_column],
+        columns=[c for c in columns.values() if page_identity(c.url) not in this_column],
         declared_item_count=(_declared_item_count(doc, html, markup_is_source=True) if isinstance(html, str)
                              else _declared_item_count(doc, html.decode("utf-8", "replace"))) if count_items else None,
         refused=list(refused.values()),
     )
-
-
-# --- JSON list APIs -----------------------------------------------------------------
-
-_TITLE_KEYS = ("title", "titleHtml", "doctitle", "docTitle", "name")
-_URL_KEYS = ("url", "link", "href", "chnldocurl", "docpuburl", "docPubUrl")
-_TOTAL_KEYS = ("total", "totalCount", "recordCount", "total_count")
-_TAG = re.compile(r"<[^>]+>")
-
-
-@dataclass
-class JsonListPage:
-    items: list[Link] = field(default_factory=list)  # every listed document
-    total: int | None = None                          # items in the whole list, when stated
-    refused: list[RefusedLink] = field(default_factory=list)  # listed reports off the allow-list
-
-    @property
-    def reports(self) -> list[Link]:
-        return [link for link in self.items if is_report_title(link.title) or is_report_url(link.url)]
-
-
-def _plain_text(value: Any) -> str:
-    return " ".join(html_lib.unescape(_TAG.sub("", str(value or ""))).split())
-
-
-def _record_lists(node: Any) -> Iterable[tuple[dict, list[dict]]]:
-    """(container, records) for every list of dicts that have a title and a URL."""
-    if isinstance(node, dict):
-        for value in node.values():
-            if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-                if any(any(k in v for k in _TITLE_KEYS) and any(k in v for k in _URL_KEYS) for v in value):
-                    yield node, value
-                    continue
-            yield from _record_lists(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _record_lists(value)
-
-
-def parse_json_list(text: str | bytes, page_url: str, allowed: AllowList | Iterable[str] | None = None) -> JsonListPage:
-    """Read a JSON list API answer such as getFileListByCodeId's
-    {"results": {"data": {"total": 32, "results": [{"title"|"titleHtml", "url", …}]}}}.
-    Titles lose their HTML markup; URLs are resolved and filtered like page links
-    (reports off the allow-list are in `refused`)."""
-    allow = as_allow_list(allowed, page_url)
-    page = JsonListPage()
-    seen: set[str] = set()
-    for container, records in _record_lists(json.loads(text)):
-        for record in records:
-            raw_url = next((record[k] for k in _URL_KEYS if record.get(k)), None)
-            url, refusal = resolve_href(raw_url if isinstance(raw_url, str) else None, page_url, allow)
-            if url is None or url in seen:
-                continue
-            seen.add(url)
-            title = next((_plain_text(record[k]) for k in _TITLE_KEYS if record.get(k)), "")
-            if refusal is not None:
-                if is_report_title(title) or is_report_url(url):  # what JsonListPage.reports would follow
-                    page.refused.append(RefusedLink(url, title, "report", refusal))
-                continue
-            page.items.append(Link(url, title))
-        total = next((container[k] for k in _TOTAL_KEYS if isinstance(container.get(k), int)), None)
-        if total is not None:
-            page.total = max(page.total or 0, total)
-    return page

@@ -6,9 +6,11 @@ body and keeps the row). Error statuses reach the callback (handle_httpstatus_li
 and failures the errback, so a 404, a 500 after its retries, a timeout or a URL
 forbidden by robots.txt all leave a row.
 
-What is followed, by the kind of page (kinds as in the manifest):
-    listing    → report pages, pagination pages, report columns, attachments titled as reports
-    report     → attachments, other report pages it links to (Hanweb year switches)
+What a source's crawl requests first and what it follows from each page is its site family's
+(spiders.families: family_for(source)); by the kind of page (kinds as in the manifest):
+    listing    → report pages, the column's next pages (pagination links, the list API's next page),
+                 report columns, attachments titled as reports
+    report     → attachments, other report pages it links to (year switches)
     attachment → nothing
 Partial walks: for the sources in `partial_walk_sources` (the nightly runs between full walks,
 see spiders.run), a listing page whose reports are all archived and listed newest first
@@ -36,9 +38,9 @@ from scrapy.http import FormRequest, Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 
 from spiders.circuit import CIRCUIT_META
-from spiders.discovery import (
-    Link, RefusedLink, classify_links, is_report_title, is_report_url, listed_newest_first, parse_json_list,
-)
+from spiders.discovery import Link, RefusedLink, listed_newest_first
+from spiders.families import family_for
+from spiders.families.base import Fetch, Page
 from spiders.sources import Source
 
 # Statuses handed to the callback instead of being dropped by HttpErrorMiddleware.
@@ -141,11 +143,8 @@ class ReportSpider(scrapy.Spider):
 
     async def start(self):
         for source in self.sources.values():
-            for url in source.entry_urls:
-                kind = "report" if is_report_url(url) else "listing"
-                yield self._request(url, source, kind, link_title=source.name)
-            if source.api is not None:
-                yield self._api_request(source, source.api.first_page)
+            for fetch in family_for(source).start(source):
+                yield self._fetch_request(fetch, source, referer=None)
 
     # --- requests ---------------------------------------------------------------
 
@@ -169,12 +168,18 @@ class ReportSpider(scrapy.Spider):
             meta["dont_cache"] = True  # bodies live in the raw archive, not twice in the HTTP cache
         return Request(url, callback=self.parse_page, errback=self.on_failure, meta=meta, headers=headers)
 
-    def _api_request(self, source: Source, page: int) -> FormRequest:
-        api = source.api
-        form = {**api.form, api.page_field: str(page), api.size_field: str(api.page_size)}
-        meta = self._meta(source, "listing", source.name, None)
-        meta["api_page"] = page
-        return FormRequest(api.url, formdata=form, callback=self.parse_api, errback=self.on_failure, meta=meta)
+    def _fetch_request(self, fetch: Fetch, source: Source, referer: str | None) -> Request:
+        """The request of a family's Fetch: a page to GET, or a list API page to POST."""
+        if fetch.form is None:
+            request = self._request(fetch.url, source, fetch.kind, link_title=fetch.title, referer=referer)
+        else:  # a list API page: the referer is not sent nor recorded (its manifest row names none)
+            request = FormRequest(fetch.url, formdata=fetch.form, callback=self.parse_page, errback=self.on_failure,
+                                  meta=self._meta(source, fetch.kind, fetch.title, None))
+        if fetch.reads != "html":
+            request.meta["reads"] = fetch.reads
+        if fetch.list_page is not None:
+            request.meta["list_page"] = fetch.list_page
+        return request
 
     def _follow(self, response: Response, source: Source, links: Iterable[Link | str], kind: str):
         depth = response.meta.get("depth", 0) + 1
@@ -225,53 +230,34 @@ class ReportSpider(scrapy.Spider):
     def parse_page(self, response: Response):
         yield self._row(response)
         kind = response.meta["kind"]
-        if response.status != 200 or kind == "attachment" or not self._is_html(response):
+        reads = response.meta.get("reads", "html")
+        if (response.status != 200 or kind == "attachment"
+                or (reads == "html" and not self._is_html(response))):
             return
         source = self.sources[response.meta["source_id"]]
-        # declared item counts matter on listing pages only (ColumnReach)
-        links = classify_links(response.text, response.url, source.allow, count_items=kind == "listing")
-        for refused in links.refused:
-            # the links off the allow-list this kind of page would have followed (as in the lists below)
-            if (refused.kind in ("report", "attachment") if kind == "report" else
-                    refused.kind != "attachment" or is_report_title(refused.title)):
-                yield from self._refuse(source, refused, response.url)
+        listing = family_for(source).read(source, Page(url=response.url, text=response.text, kind=kind,
+                                                       reads=reads, list_page=response.meta.get("list_page")))
+        for refused in listing.refused:
+            yield from self._refuse(source, refused, response.url)
         if kind == "listing":
             reach = self.reach[source.id]
-            reach.declare(links.declared_item_count)
-            reach.report_links.update(link.url for link in links.reports)
-            titled_reports = [a for a in links.attachments if is_report_title(a.title)]
-            pagination = links.pagination
-            if pagination and self._nothing_new_beyond(source, links.reports + titled_reports):
-                reach.held_back.update(pagination)
-                pagination = []
-            yield from self._follow(response, source, links.reports, "report")
-            yield from self._follow(response, source, pagination, "listing")
-            yield from self._follow(response, source, links.columns, "listing")
-            yield from self._follow(response, source, titled_reports, "attachment")
+            reach.declare(listing.declared_items)
+            reach.report_links.update(link.url for link in listing.reports)
+            next_pages = listing.next_pages
+            if next_pages and self._nothing_new_beyond(source, listing.reports + listing.attachments):
+                reach.held_back.update(fetch.key for fetch in next_pages)
+                next_pages = []
+            yield from self._follow(response, source, listing.reports, "report")
+            for fetch in next_pages:
+                if fetch.form is None:  # a pagination link: followed like any link
+                    yield from self._follow(response, source, [fetch.url], "listing")
+                else:
+                    yield self._fetch_request(fetch, source, referer=None)
+            yield from self._follow(response, source, listing.columns, "listing")
+            yield from self._follow(response, source, listing.attachments, "attachment")
         elif kind == "report":
-            yield from self._follow(response, source, links.attachments, "attachment")
-            yield from self._follow(response, source, links.reports, "report")
-
-    def parse_api(self, response: Response):
-        yield self._row(response)
-        if response.status != 200:
-            return
-        source = self.sources[response.meta["source_id"]]
-        page = parse_json_list(response.text, response.url, source.allow)
-        for refused in page.refused:
-            yield from self._refuse(source, refused, response.url)
-        reach = self.reach[source.id]
-        reach.declare(page.total)
-        reach.report_links.update(link.url for link in page.reports)
-        yield from self._follow(response, source, page.reports, "report")
-        api, number = source.api, response.meta["api_page"]
-        pages_read = number - api.first_page + 1
-        more = page.total is None or pages_read * api.page_size < page.total
-        if page.items and more and pages_read < api.max_pages:
-            if self._nothing_new_beyond(source, page.reports):
-                reach.held_back.add(f"{api.url}#page={number + 1}")
-            else:
-                yield self._api_request(source, number + 1)
+            yield from self._follow(response, source, listing.attachments, "attachment")
+            yield from self._follow(response, source, listing.reports, "report")
 
     def _nothing_new_beyond(self, source: Source, listed: list[Link]) -> bool:
         """Whether a listing page says its column's later pages hold nothing new: a partial walk is

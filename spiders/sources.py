@@ -11,13 +11,11 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from spiders.families import family_for, family_names
 from spiders.origins import AllowList, allow_list
 
-FAMILIES = ("trs_static", "json_api", "hanweb_annual_report")
 BASE_PLACEHOLDER = "{BASE}"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
-# Set to 1 to let a crawl started by Dagster or `disclosure crawl` reach sites that are not local.
-LIVE_CRAWL_ENV = "DISCLOSURE_LIVE_CRAWL"
 
 
 def is_local_url(url: str) -> bool:
@@ -27,7 +25,7 @@ def is_local_url(url: str) -> bool:
 
 @dataclass(frozen=True)
 class JsonApi:
-    """A POST list endpoint answering JSON (json_api family)."""
+    """A POST list endpoint answering JSON (the api: block, read by spiders.families.json_api)."""
     url: str
     form: dict[str, str] = field(default_factory=dict)  # fixed form fields (channelId …)
     page_field: str = "page"
@@ -79,11 +77,9 @@ def _source_from_dict(raw: dict[str, Any]) -> Source:
     missing = [k for k in ("id", "name", "family", "allowed_domains") if not raw.get(k)]
     if missing:
         raise ValueError(f"source {raw.get('id', '?')}: missing {', '.join(missing)}")
-    if raw["family"] not in FAMILIES:
-        raise ValueError(f"source {raw['id']}: family {raw['family']!r} is not one of {FAMILIES}")
+    if raw["family"] not in family_names():
+        raise ValueError(f"source {raw['id']}: family {raw['family']!r} is not one of {family_names()}")
     api = JsonApi(**raw["api"]) if raw.get("api") else None
-    if raw["family"] == "json_api" and api is None:
-        raise ValueError(f"source {raw['id']}: family json_api needs an api: block")
     if not raw.get("entry_urls") and api is None:
         raise ValueError(f"source {raw['id']}: no entry_urls")
     urls = [*(raw.get("entry_urls") or ()), *([api.url] if api else [])]
@@ -93,7 +89,7 @@ def _source_from_dict(raw: dict[str, Any]) -> Source:
         allow_list(tuple(u for u in urls if not u.startswith(BASE_PLACEHOLDER)), tuple(raw["allowed_domains"]))
     except ValueError as exc:
         raise ValueError(f"source {raw['id']}: {exc}") from None
-    return Source(
+    source = Source(
         id=str(raw["id"]),
         name=str(raw["name"]),
         family=raw["family"],
@@ -104,6 +100,10 @@ def _source_from_dict(raw: dict[str, Any]) -> Source:
         api=api,
         notes=str(raw.get("notes") or "").strip(),
     )
+    problems = family_for(source).problems(source)
+    if problems:
+        raise ValueError(f"source {source.id}: {'; '.join(problems)}")
+    return source
 
 
 def load_sources(path: str | Path, *, only_ids: list[str] | None = None,

@@ -27,7 +27,8 @@ def demo_run(tmp_path_factory):
 
     from demo_portal.generate import generate_portal
     from demo_portal.server import serve_portal
-    from pipelines.definitions import DisclosureSettings, defs
+    from pipelines.definitions import defs
+    from pipelines.resources import CrawlSettingsResource, ParseSettingsResource, pipeline_resources
     from warehouse.storage.paths import DataPaths
 
     root = tmp_path_factory.mktemp("demo")
@@ -35,11 +36,12 @@ def demo_run(tmp_path_factory):
     generate_portal(portal)
     paths = DataPaths(root / "data")
     with serve_portal(portal / "site") as server:
-        settings = DisclosureSettings(
-            data_dir=str(paths.root), sources_path=str(portal / "sources.yaml"),
-            registry_path=str(portal / "agencies.yaml"), crawl_profile="loopback", base_url=server.base_url)
+        resources = pipeline_resources(
+            paths, crawl=CrawlSettingsResource(sources_path=str(portal / "sources.yaml"), profile="loopback",
+                                               base_url=server.base_url),
+            parsing=ParseSettingsResource(registry_path=str(portal / "agencies.yaml")))
         result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
-            resources={"settings": settings}, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+            resources=resources, instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
     return paths, key, result

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -69,15 +70,25 @@ def make_handler(requested: list[str]):
     return partial(Handler, directory=str(SITE))
 
 
+@contextmanager
+def serving(handler):
+    """Serve `handler` (a request handler class, or a factory of one) on a free port of 127.0.0.1:
+    yields the base URL."""
+    server = SiteServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 @pytest.fixture
 def local_site():
     requested: list[str] = []
-    server = SiteServer(("127.0.0.1", 0), make_handler(requested))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}", requested
-    server.shutdown()
-    server.server_close()
+    with serving(make_handler(requested)) as base:
+        yield base, requested
 
 
 def run_crawl(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:

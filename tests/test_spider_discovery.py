@@ -13,8 +13,8 @@ from spiders.discovery import (
     is_column_title,
     is_report_title,
     is_report_url,
-    parse_json_list,
 )
+from spiders.families.json_api import parse_json_list
 
 PROJECT = Path(__file__).resolve().parents[1]
 PAGES = PROJECT / "tests" / "fixtures" / "spider" / "pages"
@@ -85,7 +85,8 @@ def test_report_urls():
 
 
 def test_discovery_does_not_import_scrapy():
-    code = "import sys, spiders, spiders.discovery, spiders.sources, spiders.settings; print('scrapy' in sys.modules)"
+    code = ("import sys, spiders, spiders.discovery, spiders.sources, spiders.settings, spiders.families, spiders.gate; "
+            "print('scrapy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=PROJECT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

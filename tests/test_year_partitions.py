@@ -153,14 +153,15 @@ def test_backfill_command_without_archive_is_a_clear_error(tmp_path):
 def test_dagster_backfill_of_one_partition(data, registry, reference):
     from dagster import AssetKey, DagsterInstance
 
-    from pipelines.definitions import REPORT_YEARS, DisclosureSettings, defs
+    from pipelines.definitions import REPORT_YEARS, defs
+    from pipelines.resources import ParseSettingsResource, pipeline_resources
 
     assert {"2008", "2019", "2024"} <= set(REPORT_YEARS.get_partition_keys())
     files_before = year_files(data.parsed)
-    settings = DisclosureSettings(data_dir=str(data.root), registry_path=str(registry))
+    resources = pipeline_resources(data, parsing=ParseSettingsResource(registry_path=str(registry)))
     instance = DagsterInstance.ephemeral()
     result = defs.resolve_job_def("backfill_report_years").execute_in_process(
-        partition_key="2020", resources={"settings": settings}, instance=instance,
+        partition_key="2020", resources=resources, instance=instance,
         run_config={"ops": {"parsed_reports": {"config": {"reparse": True}}}})
     assert result.success
     [event] = [e for e in result.get_asset_materialization_events()
