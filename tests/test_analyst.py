@@ -21,6 +21,8 @@ from demo_portal.agencies import BY_ID
 from warehouse import metrics
 from tests.warehouse_fixture import demo_warehouse  # noqa: F401  (session fixture)
 
+pytestmark = pytest.mark.slow  # builds warehouses, runs the CLI
+
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 
 

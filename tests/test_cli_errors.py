@@ -21,6 +21,8 @@ import pytest
 from app import cli
 from app.console import UserError
 
+pytestmark = pytest.mark.slow  # runs the CLI in subprocesses
+
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 FIXTURE_PAGE = next((p for p in sorted((PROJECT_ROOT / "tests" / "fixtures").rglob("*.html"))), None)

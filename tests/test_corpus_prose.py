@@ -6,6 +6,8 @@ import pytest
 from tests.corpus_truth import CORPUS, META, figure, undisputed_truth
 from warehouse.parse import parse_file
 
+pytestmark = pytest.mark.slow  # the real corpus
+
 PROSE_FILES = ("000", "008", "010", "013", "020", "021", "022", "026", "027", "028", "030", "031", "032",
                "1001", "1003", "1007", "1008", "1010", "1012", "1021", "1023", "1025", "1027")
 

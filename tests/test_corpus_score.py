@@ -9,6 +9,8 @@ import pytest
 
 from tests.corpus_truth import disputed as disputed_entries
 
+pytestmark = pytest.mark.slow  # the real corpus, scored through the CLI
+
 PROJECT = Path(__file__).resolve().parents[1]
 SCORER = PROJECT.parent / "shared" / "tools" / "score_corpus.py"
 

@@ -4,6 +4,8 @@ import pytest
 from tests.corpus_truth import CORPUS, META, figure, tsv_rows, undisputed_truth
 from warehouse.parse import parse_file
 
+pytestmark = pytest.mark.slow  # the real corpus
+
 
 
 def _table_era_files() -> list[str]:

@@ -42,6 +42,8 @@ from spiders.origins import allow_list, parse_allowed_entry
 from spiders.settings import PROFILES
 from spiders.sources import load_sources
 
+pytestmark = pytest.mark.slow  # crawls local servers
+
 PROJECT = Path(__file__).resolve().parents[1]
 RETRY_TIMES = PROFILES["loopback"]["RETRY_TIMES"]
 LIMIT = PROFILES["loopback"]["HOST_FAILURE_LIMIT"]

@@ -17,6 +17,8 @@ from demo_portal.generate import generate_portal, resolve_base
 from demo_portal.server import serve_portal
 from spiders.launch import run_crawl
 
+pytestmark = pytest.mark.slow  # crawls in subprocesses
+
 PROJECT = Path(__file__).resolve().parents[1]
 ONE_COLUMN = "/qcs/zfxxgknb/index.html"  # one agency's column: a short crawl
 PROGRESS_LINE = re.compile(r"^progress: elapsed \S+, pages (\d+), .*reports (\d+), attachments (\d+), errors (\d+)",

@@ -26,6 +26,8 @@ from tests.processes import descendants
 from tests.browser import png_is_not_blank, save_copy, screenshot
 from pipelines.definitions import IDENTITY_CHECKS
 
+pytestmark = pytest.mark.slow  # starts the Dagster UI
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 START_TIMEOUT = 90          # seconds for /server_info and the code location to answer

@@ -4,6 +4,8 @@ import pytest
 
 from pipelines.definitions import IDENTITY_CHECKS, MODELS, defs
 
+pytestmark = pytest.mark.slow  # Dagster runs
+
 
 def test_definitions_resolve():
     job = defs.resolve_job_def("crawl_parse_build")
@@ -38,7 +40,6 @@ def files_under(folder) -> dict[str, int]:
     return {str(p.relative_to(folder)): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
 
-@pytest.mark.slow
 def test_run_writes_where_the_resources_say(tmp_path, monkeypatch):
     """Parse and build with the archive in one folder and the parsed data and warehouse in another,
     pointed there by run config alone: both appear there, the default data directory stays empty."""

@@ -6,6 +6,8 @@ import pytest
 from demo_portal.generate import generate_portal
 from demo_portal.verify import verify_portal_parse
 
+pytestmark = pytest.mark.slow  # generates and parses the demo portal
+
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):

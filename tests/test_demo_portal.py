@@ -18,6 +18,8 @@ from demo_portal.generate import generate_portal, resolve_base
 from demo_portal.server import serve_portal
 from warehouse.facts import TABLE_DIMENSIONS, Fact
 
+pytestmark = pytest.mark.slow  # generates the demo portal
+
 APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",
               "legal_service_org", "other_org")
 OUTCOMES = (["granted", "partially_granted"]

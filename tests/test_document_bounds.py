@@ -446,6 +446,7 @@ def _same_with_tighter_limits(paths: list[Path]) -> list[str]:
     return problems
 
 
+@pytest.mark.slow
 def test_real_corpus_documents_are_untouched_by_fivefold_tighter_limits():
     if not SHARED_CORPUS.is_dir():
         pytest.skip("../shared/corpus is absent (a fresh clone has no real corpus)")
@@ -455,6 +456,7 @@ def test_real_corpus_documents_are_untouched_by_fivefold_tighter_limits():
     assert not problems, problems
 
 
+@pytest.mark.slow
 def test_demo_portal_documents_are_untouched_by_fivefold_tighter_limits(tmp_path):
     from demo_portal.generate import generate_portal
 

@@ -37,6 +37,8 @@ from warehouse.facts import ParsedReport
 from warehouse.parse import parse_bytes
 from warehouse.stages.parse_archive import parse_archive
 
+pytestmark = pytest.mark.slow  # crawls local servers
+
 PROJECT = Path(__file__).resolve().parents[1]
 TABLES = PROJECT / "tests" / "fixtures" / "tables"
 COLUMN = "/xxgk/xxgknb/"

@@ -16,6 +16,8 @@ from tests.warehouse_fixture import build_demo_warehouse
 from warehouse.stages.build import build_warehouse
 from warehouse.stages.parse_archive import parse_archive
 
+pytestmark = pytest.mark.slow  # kills and reruns stages in subprocesses
+
 TABLES = ("dim_report", "fct_requests", "fct_reviews", "fct_proactive_disclosure", "fct_check_results",
           "mart_agency_year")
 
@@ -233,7 +235,6 @@ def fetched_urls(archive: Path) -> set[str]:
     return {r["url"] for r in RawArchive(archive).manifest_rows() if r["status"] == 200 and r["sha256"]}
 
 
-@pytest.mark.slow
 def test_server_killed_midway_then_crawl_rerun(tmp_path):
     """The SERVER dies in the middle of a crawl (SIGKILL: connections reset, then refused); the crawl
     ends with what it got; the server comes back; the crawl is run again; parse and build then give

@@ -34,6 +34,8 @@ from warehouse.stages.parse_archive import parse_archive
 from warehouse.storage.parsed import current_version
 from warehouse.stages.workers import LIMIT_REASONS
 
+pytestmark = pytest.mark.slow  # worker processes
+
 PROJECT = Path(__file__).resolve().parents[1]
 TABLES = PROJECT / "tests" / "fixtures" / "tables"
 BASE = "http://127.0.0.1:8799"

@@ -16,6 +16,8 @@ import pytest
 from demo_portal.server import serve_portal
 from spiders.discovery import Link, listed_newest_first
 
+pytestmark = pytest.mark.slow  # crawls a local server
+
 PROJECT = Path(__file__).resolve().parents[1]
 COLUMN = "/gk/ndbg/"
 PER_PAGE = 3

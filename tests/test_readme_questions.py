@@ -1,9 +1,11 @@
 """Every analyst question of the README runs on the demo warehouse and answers something."""
 import re
+from pathlib import Path
 
 import duckdb
+import pytest
 
-from pathlib import Path
+pytestmark = pytest.mark.slow  # the demo pipeline
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 

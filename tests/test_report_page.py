@@ -10,11 +10,14 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.browser import ensure_cjk_font, png_count_colour, png_is_not_blank, save_copy, screenshot
 from app.analyst import MART_LABELS_ZH
 from app.report_page import SECTIONS
 from tests.warehouse_fixture import demo_warehouse  # noqa: F401  (session fixture)
+
+pytestmark = pytest.mark.slow  # builds a warehouse, renders in a browser
 
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 AGENCIES = ("qcs", "lzs")

@@ -282,6 +282,7 @@ def family_site_handler(family: str, requested: list[str]):
     return Handler
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("family", sorted(SOURCES))
 def test_crawl_family_site(tmp_path, family):
     requested: list[str] = []

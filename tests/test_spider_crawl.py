@@ -30,6 +30,8 @@ import pytest
 from tests.corpus_truth import META, figure, undisputed_truth
 from warehouse.storage.archive import RawArchive
 
+pytestmark = pytest.mark.slow  # crawls a local server
+
 PROJECT = Path(__file__).resolve().parents[1]
 SITE = PROJECT / "tests" / "fixtures" / "spider" / "site"
 SHARED = PROJECT.parent / "shared"
@@ -216,7 +218,6 @@ def _network_namespace_works() -> bool:
         return False
 
 
-@pytest.mark.slow
 @pytest.mark.skipif(not PINGTAN.is_dir() or not REPLAY_PROXY.is_file(), reason="shared/sites not available")
 @pytest.mark.skipif(not _network_namespace_works(), reason="unshare -n (network namespace) not available")
 def test_crawl_pingtan_through_replay_proxy(tmp_path):

@@ -17,6 +17,8 @@ from scrapy.http import HtmlResponse
 from spiders.retry import backoff_delay, retry_after_seconds
 from spiders.settings import PROFILES
 
+pytestmark = pytest.mark.slow  # crawls a local server
+
 PROJECT = Path(__file__).resolve().parents[1]
 BASE = PROFILES["loopback"]["RETRY_BACKOFF_BASE"]
 CAP = PROFILES["loopback"]["RETRY_BACKOFF_MAX"]

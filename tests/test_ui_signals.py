@@ -25,6 +25,8 @@ import pytest
 
 from tests.processes import descendants, proc_stat
 
+pytestmark = pytest.mark.slow  # starts the UI in subprocesses
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DISCLOSURE = Path(sys.executable).with_name("disclosure")
 STOP_LIMIT = 5.0            # seconds from the signal until no process of the UI is left
@@ -188,7 +190,6 @@ def server_info(base: str) -> dict | None:
         return None
 
 
-@pytest.mark.slow
 # One real UI start (~40 s): SIGINT and SIGHUP reach the same group forwarding, tested fast above.
 @pytest.mark.parametrize("sig", [signal.SIGTERM], ids=lambda s: s.name)
 def test_disclosure_ui_stops_within_5_seconds(tmp_path, sig):

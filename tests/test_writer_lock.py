@@ -19,6 +19,8 @@ from warehouse.stages.build import build_warehouse
 from warehouse.storage.locking import LOCK_NAME, WriterBusy, read_holder, writer_lock
 from warehouse.stages.parse_archive import parse_archive
 
+pytestmark = pytest.mark.slow  # concurrent writers in subprocesses
+
 PROJECT = Path(__file__).resolve().parents[1]
 
 

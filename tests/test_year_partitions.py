@@ -20,6 +20,8 @@ from warehouse.stages.parse_archive import parse_archive
 from warehouse.storage.schemas import DATASETS
 from warehouse.storage.parsed import current_version
 
+pytestmark = pytest.mark.slow  # parse stage and Dagster runs
+
 AGENCIES = ("qcs", "sxq", "flx-bsz")   # provincial, county, township: all three eras
 
 
