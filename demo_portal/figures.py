@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from warehouse.metrics import APPLICANT_ADDENDS, NOT_HANDLED_ROWS, OTHER_2021_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS
+from warehouse.eras import era_named
+from warehouse.metrics import APPLICANT_ADDENDS, NOT_HANDLED_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS
 
 from demo_portal.agencies import Agency
 
@@ -31,9 +32,8 @@ PROCEEDINGS_TABLE = ("reconsideration", "litigation_direct", "litigation_after_r
 
 
 def outcome_rows(era: str) -> list[str]:
-    other = list(OTHER_2021_ROWS) if era == "table_2021" else ["other_handling"]
     return (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
-            + list(NOT_HANDLED_ROWS) + other)
+            + list(NOT_HANDLED_ROWS) + list(era_named(era).other_handling_rows))
 
 
 @dataclass

@@ -11,7 +11,8 @@ import random
 from dataclasses import dataclass
 
 from warehouse.facts import Fact
-from warehouse.metrics import NOT_HANDLED_ROWS, OTHER_2021_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS
+from warehouse.eras.table_2021 import OTHER_HANDLING as OTHER_2021_ROWS
+from warehouse.metrics import NOT_HANDLED_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS
 
 from demo_portal.agencies import Style
 from demo_portal.figures import Figures

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 
 PARSER_VERSION = "0.1.0"
-_PARSER_SOURCES = ("parse/*.py", "checks.py", "facts.py", "metrics.py")
+_PARSER_SOURCES = ("parse/*.py", "eras/*.py", "checks.py", "facts.py", "metrics.py")
 
 
 @lru_cache(maxsize=1)

@@ -5,9 +5,8 @@ A failed check flags the report; values are never repaired.
 from __future__ import annotations
 
 from warehouse.facts import CheckResult, Fact
-from warehouse.metrics import (
-    APPLICANT_ADDENDS, NOT_HANDLED_ROWS, OTHER_2021_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS,
-)
+from warehouse.eras import era_named
+from warehouse.metrics import APPLICANT_ADDENDS, NOT_HANDLED_ROWS, UNAVAILABLE_ROWS, WITHHELD_ROWS
 
 _TOL = 1e-6
 
@@ -75,10 +74,10 @@ def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
     rev = lambda proc, res: idx.get(("reviews", proc, res))  # noqa: E731
     results: list[CheckResult] = []
     applicants = ["total"] + list(APPLICANT_ADDENDS)
-    other_rows = list(OTHER_2021_ROWS) if era == "table_2021" else ["other_handling"]
-    handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
-                    + list(NOT_HANDLED_ROWS) + other_rows)
-    if era in ("table_2019", "table_2021"):
+    era_def = era_named(era) if era else None
+    if era_def is not None and era_def.has_tables:   # table 三 and its identities
+        handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
+                        + list(NOT_HANDLED_ROWS) + list(era_def.other_handling_rows))
         stated_rows = {k[1] for k in idx if k[0] == "requests"}
         for col in applicants:
             suffix = "total" if col == "total" else col

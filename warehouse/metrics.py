@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ERAS = ("prose", "table_2019", "table_2021")
-TABLE_ERAS = ("table_2019", "table_2021")
+from warehouse.eras import era_names, table_era_names
+
+ERAS = era_names()            # declared in warehouse.eras, one module per era
+TABLE_ERAS = table_era_names()
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,6 @@ DIMENSIONS: dict[str, tuple[Key, ...]] = {
 WITHHELD_ROWS = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("withheld_"))
 UNAVAILABLE_ROWS = ("unavailable_not_held", "unavailable_needs_creation", "unavailable_unclear")
 NOT_HANDLED_ROWS = tuple(k for k in REQUEST_ROW_KEYS if k.startswith("not_handled_"))
-OTHER_2021_ROWS = ("other_no_correction", "other_fee_unpaid", "other_other")
 APPLICANT_ADDENDS = APPLICANT_KEYS[:-1]
 
 

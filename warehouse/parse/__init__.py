@@ -1,10 +1,10 @@
 """Parse one document (HTML, PDF, DOCX or text) into a ParsedReport.
 
     load_document      bytes -> Document (text + table grids), any input kind
-    detect_* (metadata) era, report year, agency, title from content
-    parse_table_facts  table eras: grids of tables 二/三/四 -> facts
-    parse_flat_tables  table eras: tables flattened into text -> facts
-    parse_prose_facts  era P: sentences and the statistics table -> facts
+    detect_* (metadata) era (warehouse.eras), report year, agency, title from content
+    parse_table_facts  table layouts: grids of tables 二/三/四 -> facts
+    parse_flat_tables  table layouts: tables flattened into text -> facts
+    read_prose         sentences (every era) and the 2008 statistics table (prose layout) -> facts
     evaluate_checks    the reports' identities
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 
 from warehouse.checks import evaluate_checks, statements_agree
+from warehouse.eras import era_named
 from warehouse.facts import ParsedReport, dedupe_facts
 from warehouse.parse.documents import Document, UnsupportedDocument, load_document
 from warehouse.parse.numbers import normalise_label
@@ -26,19 +27,20 @@ __all__ = ["parse_bytes", "parse_file", "parse_document", "Document"]
 
 def parse_document(doc: Document) -> ParsedReport:
     era = detect_era(doc)
+    era_def = era_named(era) if era else None
     report = ParsedReport(
         report_year=detect_year(doc), agency_name=detect_agency(doc), era=era,
         title=detect_title(doc), published_date=detect_published_date(doc),
         input_kind=doc.kind, notes=list(doc.notes),
         text_sha256=hashlib.sha256(normalise_label(doc.text).encode("utf-8")).hexdigest(),
     )
-    if era in ("table_2019", "table_2021"):
+    if era_def is not None and era_def.has_tables:
         tables = parse_table_facts(doc.tables, era)
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
         tables += _flat_table_facts(doc, era, _tables_left_to_text(doc, tables))
         # Sentences state what a table left out (or the tables are images, or cut).
         prose = read_prose(doc.text, era, norm=doc.normalised)
-    elif era == "prose":
+    elif era_def is not None:
         prose = read_prose(doc.text, era, tables=doc.tables, norm=doc.normalised)
         tables = prose.tables
     else:

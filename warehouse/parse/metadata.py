@@ -11,6 +11,7 @@ from collections import Counter
 from functools import lru_cache
 from itertools import islice
 
+from warehouse.eras import era_by_words, first_table_year, prose_era, table_era_for_year
 from warehouse.parse.documents import Document
 from warehouse.parse.numbers import parse_chinese_number
 from warehouse.parse.textnorm import normalise_text
@@ -131,18 +132,13 @@ def _is_listing_norm(norm: str) -> bool:
     return len(titles) >= 3 and pagination is not None and body_sentences == 0
 
 
-_MARKERS_2021 = ("本年制发件数", "本年废止件数", "现行有效件数", "逾期不补正", "逾期未按收费通知",
-                 "本年收费金额", "本年处理决定数量")
-_MARKERS_2019 = ("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "采购总金额")
-_MARKERS_TABLE = ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "结转下年度继续办理",
+# Headings every table layout prints (table 三 rows, table 四 title).
+_TABLE_HEADINGS = ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量", "结转下年度继续办理",
                   "第二十条第(一)项", "第二十条第（一）项", "三安全一稳定", "收到和处理政府信息公开申请",
                   "政府信息公开行政复议、行政诉讼情况", "政府信息公开行政复议和行政诉讼情况")
-# Format notices: 〔2021〕30号 (also with its brackets dropped: '〔202130号'), 〔2019〕60号.
-_NOTICE_2021 = re.compile(r"2021[〕\]］)）]?\s*30\s*号")
-_NOTICE_2019 = re.compile(r"2019[〕\]］)）]?\s*60\s*号")
-# The 2019 outline's first part (era P reports open with 一、概述): a marker only with a
-# report year of 2019 or later, since a few earlier reports use the words too.
-_OUTLINE_2019 = re.compile(r"一[、.][^。\n]{0,10}总体情况|\(二\)依申请公开(?:情况)?[。\n]")
+# The table layouts' outline, first part (era P reports open with 一、概述): a marker only with
+# a report year of a table era, since a few earlier reports use the words too.
+_TABLE_OUTLINE = re.compile(r"一[、.][^。\n]{0,10}总体情况|\(二\)依申请公开(?:情况)?[。\n]")
 
 
 def _is_disclosure_report(compact: str) -> bool:
@@ -155,18 +151,17 @@ def detect_era(doc: Document) -> str | None:
     compact = "".join(norm.split())  # no white space (str.split's is the regex \s), faster than re.sub
     if _is_listing_norm(norm) or not _is_disclosure_report(compact):
         return None
-    if any(m in compact for m in _MARKERS_2021) or _NOTICE_2021.search(compact):
-        return "table_2021"
-    if any(m in compact for m in _MARKERS_2019) or _NOTICE_2019.search(compact):
-        return "table_2019"
-    table_headings = any(m in compact for m in _MARKERS_TABLE)
-    if table_headings or _OUTLINE_2019.search(compact):
+    era = era_by_words(compact)          # the layout's own words or notice (warehouse.eras)
+    if era is not None:
+        return era.name
+    table_headings = any(m in compact for m in _TABLE_HEADINGS)
+    if table_headings or _TABLE_OUTLINE.search(compact):
         # The table format's outline without its tables (tables as images, text cut):
         # the year picks the version.
         year = detect_year(doc)
-        if table_headings or (year is not None and year >= 2019):
-            return "table_2021" if year is None or year >= 2021 else "table_2019"
-    return "prose"
+        if table_headings or (year is not None and year >= first_table_year()):
+            return table_era_for_year(year).name
+    return prose_era().name
 
 
 # ---------------------------------------------------------------- report year

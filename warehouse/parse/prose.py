@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from warehouse.eras import era_named
 from warehouse.facts import Fact
 from warehouse.parse.numbers import CN_NUMERAL_CHARS, parse_chinese_number
 from warehouse.parse.stats_table import grid_table_facts, text_table_facts
@@ -216,7 +217,7 @@ _TABLE_ROW = re.compile(r"\||\d+\s+\d+\s+\d+")
 class _Context:
     norm: NormText
     original: str
-    era: str
+    has_tables: bool   # the report's era is a table layout (warehouse.eras): tables state most figures
     # Figures of a key stated again in another section than the one that gave its fact.
     elsewhere: list[Fact] = field(default_factory=list)
 
@@ -289,7 +290,7 @@ def _proactive_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
         facts = found
     # Sub-type counts are era P's measure; table 二 states rules and normative documents
     # by issued / in force, and a narrative figure of a table era may cover other bodies.
-    for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)) if ctx.era == "prose" else ():
+    for item_type, pattern in (("normative_documents", _NORMATIVE), ("rules", _RULES)) if not ctx.has_tables else ():
         fact = _subtype_fact(ctx, sections, item_type, pattern)
         if fact:
             facts.append(fact)
@@ -407,7 +408,7 @@ def _carried_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
 def _outcome_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     facts: list[Fact] = []
     for row, pattern in _OUTCOMES:
-        if ctx.era != "prose" and row != "granted":
+        if ctx.has_tables and row != "granted":
             continue  # the table eras split these by reason; the tables give them
         for offset, sentence in _sentences(ctx, _scope(sections, "requests")):
             m = pattern.search(sentence)
@@ -438,7 +439,7 @@ def _request_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
     # Outcomes of requests exist only when requests were received ('不予公开信息10条' of a
     # report with no requests is about information withheld, not about replies).
     if not received or received.value:
-        if ctx.era == "prose":  # the table eras give the total handled in table 三
+        if not ctx.has_tables:  # the table eras give the total handled in table 三
             handled = _handled_fact(ctx, sections)
             facts += [handled] if handled else []
         facts += _outcome_facts(ctx, sections)
@@ -452,7 +453,7 @@ _LITIGATION_SPLIT = ("litigation_direct", "litigation_after_reconsideration")
 
 
 def _review_facts(ctx: _Context, sections: list[Section]) -> list[Fact]:
-    table_era = ctx.era != "prose"
+    table_era = ctx.has_tables
     wanted = {"reconsideration": [("reconsideration",)],
               "litigation": [_LITIGATION_SPLIT if table_era else ("litigation",)]}
     proceedings = tuple(wanted)
@@ -496,7 +497,7 @@ def _review_in_clause(ctx: _Context, proceeding: str, text: str, start: int) -> 
 
 def _table_facts(ctx: _Context, tables, hints: dict[tuple, float]) -> list[Fact]:
     facts = grid_table_facts(tables) + text_table_facts(ctx.norm, ctx.original, hints)
-    return [f for f in facts if ctx.era == "prose" or f.key[1] not in ("litigation", "withheld")]
+    return [f for f in facts if not ctx.has_tables or f.key[1] not in ("litigation", "withheld")]
 
 
 class ProseStatements(NamedTuple):
@@ -511,12 +512,12 @@ def read_prose(text: str, era: str, tables=None, norm: NormText | None = None) -
     """`norm`: normalise_text(text) when the caller has it already (Document.normalised).
     Era P's statistics table (grids in `tables`, or flattened in the text) is read too,
     with every sentence figure as a hint for digits that ran together."""
-    ctx = _Context(norm or normalise_text(text or ""), text or "", era or "prose")
+    ctx = _Context(norm or normalise_text(text or ""), text or "", bool(era) and era_named(era).has_tables)
     sections = split_sections(ctx.norm.text)
     sentences = (_proactive_facts(ctx, sections) + _channel_facts(ctx, sections) + _request_facts(ctx, sections)
                  + _review_facts(ctx, sections))
     hints = {f.key: f.value for f in sentences}
-    table = _table_facts(ctx, tables, hints) if ctx.era == "prose" else []
+    table = _table_facts(ctx, tables, hints) if not ctx.has_tables else []
     return ProseStatements(table, sentences, ctx.elsewhere)
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 
+from warehouse.eras import era_named
 from warehouse.facts import Fact
 from warehouse.parse.numbers import ZERO_MARKERS, CellNumber, normalise_label, parse_cell_number
 
@@ -147,11 +148,16 @@ def classify_request_row(parts: list[str], era: str) -> str | None:
         return None
     last = cores[-1]
     if last == "其他":
-        return "other_other" if era == "table_2021" or any("其他处理" in c for c in cores[:-1]) else None
+        return "other_other" if _other_split(era) or any("其他处理" in c for c in cores[:-1]) else None
     key = match_rules(last, REQUEST_ROW_RULES)
     if key is None and len(cores) > 1:
         key = match_rules("".join(cores), REQUEST_ROW_RULES)
     return key
+
+
+def _other_split(era: str | None) -> bool:
+    """Whether the era's table 三 splits 其他处理 into rows, the last one a bare 其他."""
+    return bool(era) and "other_other" in era_named(era).other_handling_rows
 
 
 def classify_item_type(label: str) -> str | None:
@@ -178,7 +184,7 @@ def proactive_fact(item_type: str, measure: str, number: CellNumber, label: str,
                    header: str, era: str) -> Fact:
     unit = None
     if measure == "amount":
-        unit = number.unit or amount_unit(header) or ("万元" if era == "table_2021" else None)
+        unit = number.unit or amount_unit(header) or (era_named(era).amount_unit if era else None)
     return Fact("proactive", {"item_type": item_type, "measure": measure}, number.value,
                 label_zh=label, source=source, unit=unit, approximate=number.approximate)
 
