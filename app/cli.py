@@ -434,6 +434,7 @@ def add_limit_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from warehouse.stages.build import ContractError
     from warehouse.storage.locking import WriterBusy
 
     args = build_parser().parse_args(argv)
@@ -442,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
     except WriterBusy as exc:  # another writer holds the data directory: not an error of this command's input
         print(f"disclosure {args.command}: {exc}", file=sys.stderr)
         return 3
+    except ContractError as exc:  # the new warehouse was not swapped in: the previous one stays
+        print(f"disclosure {args.command}: {exc}; the previous warehouse is kept", file=sys.stderr)
+        return 1
     except UserError as exc:
         print(f"disclosure {args.command}: {exc}", file=sys.stderr)
         return 2

@@ -8,6 +8,8 @@ from warehouse.storage.archive import RawArchive
 from warehouse.stages.build import build_warehouse, load_models, model_order
 from warehouse.stages.parse_archive import parse_archive
 
+pytestmark = pytest.mark.slow  # DuckDB builds
+
 PROSE_2014 = """青石县水务局2014年政府信息公开工作年度报告
 一、概述
 本报告由青石县水务局编制。
@@ -95,9 +97,11 @@ def test_failed_build_keeps_the_previous_database(tmp_path):
     sql_dir = tmp_path / "sql"
     sql_dir.mkdir()
     (sql_dir / "good.sql").write_text("select 1 as x")
+    (sql_dir / "good.yml").write_text("grain: one row\nkey: [x]\nnot_null: [x]\ncolumns: [x]\n")
     db = tmp_path / "wh.duckdb"
     build_warehouse(tmp_path, db, sql_dir=sql_dir)
     (sql_dir / "bad.sql").write_text("select * from no_such_table")
+    (sql_dir / "bad.yml").write_text("grain: one row\nkey: [x]\nnot_null: [x]\ncolumns: [x]\n")
     with pytest.raises(duckdb.Error):
         build_warehouse(tmp_path, db, sql_dir=sql_dir)
     with duckdb.connect(str(db), read_only=True) as con:

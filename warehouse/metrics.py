@@ -149,7 +149,7 @@ def dictionary_rows() -> list[dict]:
     return rows
 
 
-# Columns of mart_agency_year: the measures comparable across eras (sql/crosswalk_measure.sql).
+# Columns of mart_agency_year: the measures comparable across eras (fed by warehouse.eras.crosswalk_rows()).
 MART_COLUMNS: tuple[Key, ...] = (
     Key("agency_id", "机构编号", "Agency id", "Stable id of the publishing body across years and renames."),
     Key("agency_name", "机构名称", "Agency", "Current name of the body."),

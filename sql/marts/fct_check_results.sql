@@ -13,7 +13,7 @@ carry as (
     group by all
 ),
 across_years as (
-    select cur.report_id, 'requests_carry_over_across_years' as check_name,
+    select cur.report_id, {{ check_family.requests_carry_over_across_years }} as check_name,
            cur.carried_over = prev.carried_forward as passed,
            prev.carried_forward as expected, cur.carried_over as actual,
            'carried_over(' || cur.report_year || ') = carried_forward(' || prev.report_year || ')' as detail

@@ -16,14 +16,8 @@ measures as (
     group by all
 ),
 wide as (
-    pivot measures on measure in (
-        'requests_received', 'requests_carried_over', 'granted_full', 'granted_part', 'withheld',
-        'unavailable', 'not_handled', 'other_handling', 'handled_total', 'requests_carried_forward',
-        'reconsiderations_total', 'reconsiderations_upheld', 'reconsiderations_corrected',
-        'reconsiderations_other', 'reconsiderations_pending',
-        'lawsuits_total', 'lawsuits_upheld', 'lawsuits_corrected', 'lawsuits_other', 'lawsuits_pending',
-        'proactive_items', 'rules_issued', 'normative_documents_issued', 'normative_documents_in_force'
-    ) using first(value) group by report_id
+    -- the measures of warehouse.metrics.MART_COLUMNS the crosswalk feeds, in that order
+    pivot measures on measure in ({{ mart_measures }}) using first(value) group by report_id
 ),
 checks as (
     select report_id, bool_or(not passed) as failed_any_check,
