@@ -434,7 +434,7 @@ def add_limit_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from warehouse.stages.build import ContractError
+    from warehouse.stages.contracts import ContractError
     from warehouse.storage.locking import WriterBusy
 
     args = build_parser().parse_args(argv)

@@ -14,7 +14,8 @@ from warehouse.checks import CHECK_FAMILIES
 from warehouse.eras import crosswalk_rows
 from warehouse.metrics import MART_COLUMNS
 from warehouse.stages import build
-from warehouse.stages.build import ContractError, build_inputs, build_warehouse, load_models, render
+from warehouse.stages.build import build_inputs, build_warehouse, load_models, render
+from warehouse.stages.contracts import ContractError
 from warehouse.storage.schemas import DATASETS
 
 pytestmark = pytest.mark.slow  # DuckDB builds of the demo-like warehouse

@@ -67,58 +67,79 @@ def statements_agree(places: dict[str, list[Fact]]) -> CheckResult | None:
                        detail or f"{stated_twice} figure(s) stated in two places agree")
 
 
+# A report of no known era: the identities every layout shares.
+_ERA_FREE_FAMILIES = ("reviews_totals",)
+
+
 def evaluate_checks(facts: list[Fact], era: str | None) -> list[CheckResult]:
-    """Evaluate every identity whose figures the report states."""
+    """Evaluate every identity of the era's check families (warehouse.eras) whose figures the report states."""
     idx = _index(facts)
-    req = lambda row, col: idx.get(("requests", row, col))  # noqa: E731
-    rev = lambda proc, res: idx.get(("reviews", proc, res))  # noqa: E731
-    results: list[CheckResult] = []
-    applicants = ["total"] + list(APPLICANT_ADDENDS)
     era_def = era_named(era) if era else None
-    if era_def is not None and era_def.has_tables:   # table 三 and its identities
-        handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
-                        + list(NOT_HANDLED_ROWS) + list(era_def.other_handling_rows))
-        stated_rows = {k[1] for k in idx if k[0] == "requests"}
-        for col in applicants:
-            suffix = "total" if col == "total" else col
-            # 1. received_new + carried_over = handled_total + carried_forward
-            lhs = [req("received_new", col), req("carried_over", col)]
-            rhs = [req("handled_total", col), req("carried_forward", col)]
-            if None not in lhs and None not in rhs:
-                results.append(CheckResult(
-                    f"requests_balance_{suffix}", abs(sum(lhs) - sum(rhs)) < _TOL, sum(lhs), sum(rhs),
-                    "received_new + carried_over = handled_total + carried_forward"))
-            # 3. handled_total = sum of outcome rows; not evaluable in a column where a row the
-            # table states was left unstated (e.g. a blank 总计 beside non-zero applicant cells)
-            if any(row in stated_rows and req(row, col) is None for row in handled_rows):
-                continue
-            r = _sum_check(f"requests_outcomes_{suffix}", req("handled_total", col),
-                           [req(row, col) for row in handled_rows],
-                           "handled_total = granted + partially_granted + withheld_* + unavailable_* + not_handled_* + other")
-            if r:
-                results.append(r)
-        # 2. per row: total = the six applicant columns
-        failed_rows = []
-        checked = 0
-        for row in sorted({k[1] for k in idx if k[0] == "requests"}):
-            total = req(row, "total")
-            parts = [req(row, a) for a in APPLICANT_ADDENDS]
-            # Only rows whose every cell was read: a cell the parser could not decode is no zero.
-            if total is None or any(p is None for p in parts):
-                continue
-            checked += 1
-            if abs(sum(p for p in parts if p is not None) - total) > _TOL:
-                failed_rows.append(row)
-        if checked:
-            results.append(CheckResult(
-                "requests_applicant_columns", not failed_rows, None, None,
-                "total = sum of applicant columns" + (f"; fails on rows {', '.join(failed_rows)}" if failed_rows else "")))
-    # Table 四 (and era P where the split is stated): total = upheld + corrected + other + pending
+    families = era_def.check_families if era_def else _ERA_FREE_FAMILIES
+    results: list[CheckResult] = []
+    for col in ("total",) + APPLICANT_ADDENDS:
+        if "requests_balance" in families:
+            results += _requests_balance(idx, col)
+        if "requests_outcomes" in families:
+            results += _requests_outcomes(idx, col, era_def.other_handling_rows)
+    if "requests_applicant_columns" in families:
+        results += _requests_applicant_columns(idx)
+    if "reviews_totals" in families:
+        results += _reviews_totals(idx)
+    return results
+
+
+def _requests_balance(idx: dict, col: str) -> list[CheckResult]:
+    """Table 三: received_new + carried_over = handled_total + carried_forward."""
+    lhs = [idx.get(("requests", row, col)) for row in ("received_new", "carried_over")]
+    rhs = [idx.get(("requests", row, col)) for row in ("handled_total", "carried_forward")]
+    if None in lhs or None in rhs:
+        return []
+    return [CheckResult(f"requests_balance_{col}", abs(sum(lhs) - sum(rhs)) < _TOL, sum(lhs), sum(rhs),
+                        "received_new + carried_over = handled_total + carried_forward")]
+
+
+def _requests_outcomes(idx: dict, col: str, other_handling_rows: tuple[str, ...]) -> list[CheckResult]:
+    """Table 三: handled_total = the outcome rows, the era's 其他处理 rows among them."""
+    handled_rows = (["granted", "partially_granted"] + list(WITHHELD_ROWS) + list(UNAVAILABLE_ROWS)
+                    + list(NOT_HANDLED_ROWS) + list(other_handling_rows))
+    stated_rows = {k[1] for k in idx if k[0] == "requests"}
+    # not evaluable in a column where a row the table states was left unstated
+    # (e.g. a blank 总计 beside non-zero applicant cells)
+    if any(row in stated_rows and (("requests", row, col) not in idx) for row in handled_rows):
+        return []
+    r = _sum_check(f"requests_outcomes_{col}", idx.get(("requests", "handled_total", col)),
+                   [idx.get(("requests", row, col)) for row in handled_rows],
+                   "handled_total = granted + partially_granted + withheld_* + unavailable_* + not_handled_* + other")
+    return [r] if r else []
+
+
+def _requests_applicant_columns(idx: dict) -> list[CheckResult]:
+    """Table 三, per row: total = the six applicant columns."""
+    failed_rows = []
+    checked = 0
+    for row in sorted({k[1] for k in idx if k[0] == "requests"}):
+        total = idx.get(("requests", row, "total"))
+        parts = [idx.get(("requests", row, a)) for a in APPLICANT_ADDENDS]
+        # Only rows whose every cell was read: a cell the parser could not decode is no zero.
+        if total is None or any(p is None for p in parts):
+            continue
+        checked += 1
+        if abs(sum(parts) - total) > _TOL:
+            failed_rows.append(row)
+    if not checked:
+        return []
+    return [CheckResult("requests_applicant_columns", not failed_rows, None, None,
+                        "total = sum of applicant columns" + (f"; fails on rows {', '.join(failed_rows)}" if failed_rows else ""))]
+
+
+def _reviews_totals(idx: dict) -> list[CheckResult]:
+    """Table 四 (and era P where the split is stated): total = upheld + corrected + other + pending."""
+    results = []
     for proc in ("reconsideration", "litigation_direct", "litigation_after_reconsideration", "litigation"):
-        r = _sum_check(f"reviews_{proc}_total", rev(proc, "total"),
-                       [rev(proc, res) for res in ("upheld", "corrected", "other", "pending")],
+        r = _sum_check(f"reviews_{proc}_total", idx.get(("reviews", proc, "total")),
+                       [idx.get(("reviews", proc, res)) for res in ("upheld", "corrected", "other", "pending")],
                        "total = upheld + corrected + other + pending")
         if r:
             results.append(r)
     return results
-

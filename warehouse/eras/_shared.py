@@ -8,6 +8,8 @@ UNAVAILABLE = ("unavailable_not_held", "unavailable_needs_creation", "unavailabl
 NOT_HANDLED = ("not_handled_petition", "not_handled_repeated", "not_handled_publication",
                "not_handled_excessive", "not_handled_confirmation")
 RESULTS = ("total", "upheld", "corrected", "other", "pending")
+# The identities of tables 三 and 四 (warehouse.checks.CHECK_FAMILIES keys).
+TABLE_CHECKS = ("requests_balance", "requests_outcomes", "requests_applicant_columns", "reviews_totals")
 
 
 def requests_rows(other_handling_rows: tuple[str, ...]) -> tuple[tuple[str, str, str, str], ...]:

@@ -10,6 +10,7 @@ from warehouse.eras._shared import RESULTS
 
 ERA = register(Era(
     name="prose", label="Prose (2008 regulations)", layout=PROSE, first_year=2008,
+    check_families=("reviews_totals",),   # a total and its split of reviews, where stated; no table 三
     crosswalk=(
         ("requests_received", "requests", "received_new", "total"),
         ("requests_carried_over", "requests", "carried_over", "total"),

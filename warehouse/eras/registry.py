@@ -29,7 +29,11 @@ class Era:
     markers: tuple[str, ...] = ()               # words only this layout prints (white space removed)
     notices: tuple[re.Pattern, ...] = ()        # the format notice that introduced it
     other_handling_rows: tuple[str, ...] = ()   # table 三 rows of 其他处理 (checks; a bare 其他 row)
+    # (row key, pattern on the label's wording): table 三 rows this layout words its own way,
+    # tried before the rules every table layout shares (warehouse.parse.tables.REQUEST_ROW_RULES)
+    request_row_labels: tuple[tuple[str, str], ...] = ()
     amount_unit: str | None = None              # unit of a table-二 amount printed without one
+    check_families: tuple[str, ...] = ()        # keys of warehouse.checks.CHECK_FAMILIES evaluated per report
     crosswalk: tuple[tuple[str, str, str, str], ...] = ()   # (measure, fact_table, dim_1, dim_2)
 
     def __post_init__(self):

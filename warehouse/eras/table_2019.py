@@ -7,7 +7,7 @@ Its nearest figure to "normative documents in force" is 对外公开总数量 (p
 import re
 
 from warehouse.eras.registry import TABLES, Era, register
-from warehouse.eras._shared import requests_rows, reviews_rows
+from warehouse.eras._shared import TABLE_CHECKS, requests_rows, reviews_rows
 
 ERA = register(Era(
     name="table_2019", label="Standard tables (2019)", layout=TABLES, first_year=2019,
@@ -15,6 +15,7 @@ ERA = register(Era(
     # also with its brackets dropped by an extraction: '〔201960号'
     notices=(re.compile(r"2019[〕\]］)）]?\s*60\s*号"),),
     other_handling_rows=("other_handling",),
+    check_families=TABLE_CHECKS,
     crosswalk=(
         *requests_rows(("other_handling",)),
         *reviews_rows(("litigation_direct", "litigation_after_reconsideration")),

@@ -5,7 +5,7 @@ table 三 splits 其他处理 into three rows (no correction, fee unpaid, other)
 import re
 
 from warehouse.eras.registry import TABLES, Era, register
-from warehouse.eras._shared import requests_rows, reviews_rows
+from warehouse.eras._shared import TABLE_CHECKS, requests_rows, reviews_rows
 
 OTHER_HANDLING = ("other_no_correction", "other_fee_unpaid", "other_other")
 
@@ -16,6 +16,7 @@ ERA = register(Era(
     notices=(re.compile(r"2021[〕\]］)）]?\s*30\s*号"),),
     other_handling_rows=OTHER_HANDLING,
     amount_unit="万元",
+    check_families=TABLE_CHECKS,
     crosswalk=(
         *requests_rows(OTHER_HANDLING),
         *reviews_rows(("litigation_direct", "litigation_after_reconsideration")),

@@ -149,10 +149,17 @@ def classify_request_row(parts: list[str], era: str) -> str | None:
     last = cores[-1]
     if last == "其他":
         return "other_other" if _other_split(era) or any("其他处理" in c for c in cores[:-1]) else None
-    key = match_rules(last, REQUEST_ROW_RULES)
+    rules = _request_row_rules(era)
+    key = match_rules(last, rules)
     if key is None and len(cores) > 1:
-        key = match_rules("".join(cores), REQUEST_ROW_RULES)
+        key = match_rules("".join(cores), rules)
     return key
+
+
+def _request_row_rules(era: str | None) -> tuple[tuple[str, str], ...]:
+    """The era's own wordings of table 三 rows (warehouse.eras), then the shared rules."""
+    own = era_named(era).request_row_labels if era else ()
+    return own + REQUEST_ROW_RULES if own else REQUEST_ROW_RULES
 
 
 def _other_split(era: str | None) -> bool:

@@ -7,7 +7,7 @@ names a model mentions, so the files need no ordering. Placeholders (`{{ parsed_
 list of keys is copied by hand into SQL.
 
 Beside each model, `<model>.yml` is its contract: grain, key columns (unique together),
-not-null columns, accepted values (a list, or the name of a registry in REGISTRIES),
+not-null columns, accepted values (a list, or the name of a registry: warehouse.stages.contracts),
 accepted prefixes and the column list. The contracts are tested on the new file after every
 model is built; a failure stops the build before the swap (ContractError, one line).
 
@@ -28,51 +28,17 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
 from pathlib import Path
-from typing import Callable
-
-import yaml
 
 from warehouse.checks import CHECK_FAMILIES
-from warehouse.eras import crosswalk_rows, era_names
-from warehouse.metrics import (
-    APPLICANT_KEYS, ITEM_TYPE_KEYS, MART_COLUMNS, MEASURE_KEYS, PROCEEDING_KEYS, REQUEST_ROW_KEYS,
-    RESULT_KEYS, TABLES, dictionary_rows,
-)
+from warehouse.eras import crosswalk_rows
+from warehouse.metrics import MART_COLUMNS
+from warehouse.stages.contracts import Contract, ContractError, check_contract, load_contract
 from warehouse.storage.locking import writer_lock
 from warehouse.storage.parsed import current_version
 
 SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
 
-# The value lists a contract may name instead of spelling them out, read when the contracts are loaded.
-REGISTRIES: dict[str, Callable[[], tuple]] = {
-    "eras": era_names,   # the registered eras
-    "fact_tables": lambda: TABLES,
-    "request_rows": lambda: REQUEST_ROW_KEYS,
-    "applicants": lambda: APPLICANT_KEYS,
-    "proceedings": lambda: PROCEEDING_KEYS,
-    "results": lambda: RESULT_KEYS,
-    "item_types": lambda: ITEM_TYPE_KEYS,
-    "measures": lambda: MEASURE_KEYS,
-    "dictionary_dimensions": lambda: tuple(dict.fromkeys(row["dimension"] for row in dictionary_rows())),
-    "mart_columns": lambda: tuple(k.key for k in MART_COLUMNS),
-    "check_families": lambda: tuple(CHECK_FAMILIES.values()),   # prefixes of check names
-}
-
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)(?:\.(\w+))?\s*\}\}")
-
-
-class ContractError(Exception):
-    """A model without a valid contract, or a built model that breaks its contract (one line)."""
-
-
-@dataclass(frozen=True)
-class Contract:
-    grain: str
-    key: tuple[str, ...]
-    not_null: tuple[str, ...]
-    accepted_values: dict[str, tuple]     # column -> the values it may hold (NULL is not_null's business)
-    accepted_prefixes: dict[str, tuple]   # column -> the prefixes its values may start with
-    columns: tuple[str, ...]              # the built model's columns, in order
 
 
 def materialization_of(model: str) -> str:
@@ -115,40 +81,9 @@ def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
             raise ContractError(f"{name}: {exc}") from None
         body = re.sub(r"--[^\n]*", "", sql)  # names in comments are not dependencies
         deps = tuple(other for other in texts if other != name and re.search(rf"\b{other}\b", body))
-        models[name] = Model(name, sql, deps, load_contract(paths[name].with_suffix(".yml"), name))
+        models[name] = Model(name, sql, deps, load_contract(paths[name].with_suffix(".yml"), name,
+                                                           materialization_of(name) == "view"))
     return models
-
-
-def load_contract(path: Path, name: str) -> Contract:
-    """The contract of model `name` from its YAML file, checked against itself."""
-    if not path.exists():
-        raise ContractError(f"{name}: no contract ({path} is missing)")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    fields = {f.name for f in dataclasses.fields(Contract)}
-    if not isinstance(raw, dict) or set(raw) - fields or {"grain", "key", "columns"} - set(raw):
-        raise ContractError(f"{name}: contract {path} needs grain, key and columns and knows only {sorted(fields)}")
-
-    def values(spec) -> tuple:   # a list spells the values out; a name takes them from REGISTRIES
-        if isinstance(spec, str) and spec in REGISTRIES:
-            return tuple(REGISTRIES[spec]())
-        if isinstance(spec, list):
-            return tuple(spec)
-        raise ContractError(f"{name}: {spec!r} in {path} is neither a list nor a registry ({', '.join(REGISTRIES)})")
-
-    contract = Contract(
-        grain=str(raw["grain"]), key=tuple(raw["key"]), not_null=tuple(raw.get("not_null") or ()),
-        accepted_values={column: values(spec) for column, spec in (raw.get("accepted_values") or {}).items()},
-        accepted_prefixes={column: values(spec) for column, spec in (raw.get("accepted_prefixes") or {}).items()},
-        columns=tuple(raw["columns"]))
-    if not contract.key:
-        raise ContractError(f"{name}: contract {path} has no key")
-    unlisted = {*contract.key, *contract.not_null, *contract.accepted_values, *contract.accepted_prefixes} - set(contract.columns)
-    if unlisted:
-        raise ContractError(f"{name}: contract {path} names columns it does not list: {sorted(unlisted)}")
-    if materialization_of(name) == "table" and set(contract.key) - set(contract.not_null):
-        raise ContractError(f"{name}: a table's key is never NULL: add {sorted(set(contract.key) - set(contract.not_null))} "
-                            f"to not_null in {path}")
-    return contract
 
 
 def model_order(models: dict[str, Model]) -> list[str]:
@@ -205,60 +140,6 @@ def build_inputs(parsed_dir: Path, models: dict[str, Model]) -> str:
         contract = json.dumps(dataclasses.asdict(models[name].contract), sort_keys=True, default=list)
         digest.update(b"\0".join([name.encode(), render(models[name].sql, parsed_dir).encode(), contract.encode()]))
     return digest.hexdigest()
-
-
-def _column(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def check_contract(con, model: Model) -> None:
-    """Test the built model against its contract: one cheap query per test (NULLs counted from
-    the columns' validity, accepted values from their distinct values, the key from the distinct
-    hashes of its columns); an offending key is looked up only when a test fails. A view's key
-    is not tested: that would read its Parquet dataset once more, and the tables built from it
-    test theirs. Raises ContractError naming the model, the test and a sample key."""
-    contract, table = model.contract, _column(model.name)
-    key = ", ".join(map(_column, contract.key))
-
-    def broken(test: str, problem: str, sample: tuple | None) -> ContractError:
-        at = ", ".join(f"{c}={v!r}" for c, v in zip(contract.key, sample)) if sample else "no sample"
-        return ContractError(f"{model.name} breaks its contract: {test}: {problem}, e.g. {at}")
-
-    def sample_where(condition: str, params: list = ()) -> tuple | None:
-        return con.execute(f"select {key} from {table} where {condition} limit 1", params).fetchone()
-
-    columns = tuple(c for (c,) in con.execute(
-        "select column_name from duckdb_columns() where schema_name = 'main' and table_name = ? order by column_index",
-        [model.name]).fetchall())
-    if columns != contract.columns:
-        missing = [c for c in contract.columns if c not in columns]
-        unexpected = [c for c in columns if c not in contract.columns]
-        problem = f"missing {missing}, unexpected {unexpected}" if missing or unexpected else f"in the order {list(columns)}"
-        raise ContractError(f"{model.name} breaks its contract: columns: {problem}")
-    if contract.not_null:
-        nulls = con.execute(f"select {', '.join(f'count(*) - count({_column(c)})' for c in contract.not_null)} "
-                            f"from {table}").fetchone()
-        for column, n in zip(contract.not_null, nulls):
-            if n:
-                raise broken(f"not_null {column}", f"{n} NULL value(s)", sample_where(f"{_column(column)} is null"))
-    rules = [(column, values, "values") for column, values in contract.accepted_values.items()]
-    rules += [(column, prefixes, "prefixes") for column, prefixes in contract.accepted_prefixes.items()]
-    if rules:
-        found = con.execute(f"select {', '.join(f'list(distinct {_column(c)})' for c, _, _ in rules)} "
-                            f"from {table}").fetchone()
-        for (column, accepted, kind), values in zip(rules, found):
-            wrong = sorted((v for v in values or () if v is not None and not (   # values: NULL when no rows
-                v in accepted if kind == "values" else str(v).startswith(accepted))), key=str)
-            if wrong:
-                problem = f"{wrong[0]!r} is not one of" if kind == "values" else f"{wrong[0]!r} starts with none of"
-                raise broken(f"accepted_{kind} {column}", f"{problem} {list(accepted)}",
-                             sample_where(f"{_column(column)} = ?", [wrong[0]]))
-    if model.materialization == "table":
-        (repeats,) = con.execute(f"select count(*) - count(distinct hash({key})) from {table}").fetchone()
-        if repeats:   # confirmed by the keys themselves: two keys may share a hash
-            repeated = con.execute(f"select {key} from {table} group by all having count(*) > 1 limit 1").fetchone()
-            if repeated:
-                raise broken(f"key ({', '.join(contract.key)})", "a key repeats", repeated)
 
 
 def previous_build(db_path: Path) -> dict:
@@ -319,7 +200,8 @@ def _build(parsed_dir: str | Path, db_path: str | Path, sql_dir: Path, progress,
             if progress:
                 progress(name, len(stats), len(order))
         for name in order:   # before the swap: a model breaking its contract leaves the old file in place
-            check_contract(con, models[name])
+            model = models[name]
+            check_contract(con, name, model.contract, model.materialization == "view")
         # What this file was built from, so an unchanged rebuild can be skipped.
         con.execute("create table build_info as select ? as inputs, ? as stats, current_timestamp as built_at",
                     [inputs, json.dumps(stats)])
