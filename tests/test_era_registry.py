@@ -14,7 +14,6 @@ from warehouse.facts import Fact
 from warehouse.parse import parse_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "eras"
-# The hand-written crosswalk the eras' rows replace; the build generates the model from them now.
 
 
 @pytest.fixture
