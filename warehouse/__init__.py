@@ -1,5 +1,6 @@
-"""Domain logic of the disclosure statistics warehouse: parsing, normalising, schemas,
-checks and the SQL model runner. Imports neither Dagster nor Scrapy."""
+"""The disclosure statistics warehouse. Its top-level modules and `parse/`, `eras/` are the domain
+(keys, eras, parsing, facts, checks, agencies: plain Python, no I/O policy); `storage/` keeps the
+data and `stages/` are the parse and build stages over it. Imports neither Dagster nor Scrapy."""
 from __future__ import annotations
 
 import hashlib
