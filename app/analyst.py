@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from app.console import UserError
+from app.console import UserError, stat_mode
 from warehouse.metrics import MART_COLUMNS
 
 MART_LABELS_ZH = {k.key: k.label_zh for k in MART_COLUMNS}
@@ -87,15 +87,10 @@ def missing_warehouse(db_path: str | Path) -> UserError:
 
 def check_warehouse(db_path: str | Path) -> None:
     """UserError unless db_path is a regular file (looked at with stat only: a FIFO is never opened)."""
-    try:
-        st = os.stat(db_path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise missing_warehouse(db_path) from None
-    except OSError as exc:
-        raise UserError(f"cannot open the warehouse {db_path}: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
+    mode = stat_mode(db_path, missing_warehouse(db_path), f"cannot open the warehouse {db_path}")
+    if stat.S_ISDIR(mode):
         raise UserError(f"{db_path} is a directory, not a warehouse file (give the .duckdb file)")
-    if not stat.S_ISREG(st.st_mode):
+    if not stat.S_ISREG(mode):
         raise UserError(f"{db_path} is not a regular file: refused")
 
 
@@ -185,16 +180,11 @@ def check_output(output: str | Path, db_path: str | Path, force: bool = False) -
         if target == protected or protected in target.parents:
             raise UserError(f"refusing to write {output}: it is inside the data directory {protected} "
                             f"(write exports somewhere else)")
-    try:
-        st = os.stat(target)
-    except (FileNotFoundError, NotADirectoryError):
-        st = None
-    except OSError as exc:
-        raise UserError(f"cannot write {output}: {exc.strerror}") from None
-    if st is not None:
-        if stat.S_ISDIR(st.st_mode):
+    mode = stat_mode(target, None, f"cannot write {output}")
+    if mode is not None:
+        if stat.S_ISDIR(mode):
             raise UserError(f"{output} is a directory: give a file name")
-        if not stat.S_ISREG(st.st_mode):
+        if not stat.S_ISREG(mode):
             raise UserError(f"{output} exists and is not a regular file: not replaced")
         if not force:
             raise UserError(f"{output} exists: not overwritten (--force replaces it)")

@@ -13,22 +13,17 @@ import stat
 import sys
 from pathlib import Path
 
-from app.console import UserError, file_kind, print_rows, progress_bar, utf8
+from app.console import UserError, file_kind, print_rows, progress_bar, stat_mode, utf8
 from warehouse.storage.paths import PROJECT_ROOT, DataPaths
 
 def read_document(path: str) -> bytes:
     """The bytes of one document file. Looked at with stat before anything opens it: a directory,
     FIFO, device or socket is refused unopened (a FIFO would block the read forever)."""
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        raise UserError(f"no such file: {path}") from None
-    except OSError as exc:
-        raise UserError(f"cannot read {path}: {exc.strerror}") from None
-    if stat.S_ISDIR(st.st_mode):
+    mode = stat_mode(path, UserError(f"no such file: {path}"), f"cannot read {path}")
+    if stat.S_ISDIR(mode):
         raise UserError(f"{path} is a directory: give one document (parse-archive parses a whole archive)")
-    if not stat.S_ISREG(st.st_mode):
-        raise UserError(f"{path} is {file_kind(st.st_mode)}, not a regular file: refused")
+    if not stat.S_ISREG(mode):
+        raise UserError(f"{path} is {file_kind(mode)}, not a regular file: refused")
     try:
         # O_NONBLOCK: should the path have become a FIFO since the stat, opening it does not wait
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
@@ -366,18 +361,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_crawl)
 
     p = sub.add_parser("parse-archive", help="parse the raw archive into the Parquet datasets")
-    p.add_argument("--data-dir")
-    p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
+    add_parse_arguments(p)
     p.add_argument("--force", action="store_true", help="write a new version even when nothing changed")
-    add_limit_arguments(p)
     p.set_defaults(func=cmd_parse_archive)
 
     p = sub.add_parser("backfill", help="re-parse the reports of some years and rebuild the warehouse")
     p.add_argument("--year", type=int, action="append", required=True, help="a report year (repeatable)")
-    p.add_argument("--data-dir")
-    p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
+    add_parse_arguments(p)
     p.add_argument("--reparse", action="store_true", help="parse those years' documents again, ignoring the parse cache")
-    add_limit_arguments(p)
     p.set_defaults(func=cmd_backfill)
 
     p = sub.add_parser("build", help="build the DuckDB warehouse from sql/ over the Parquet datasets")
@@ -420,9 +411,12 @@ def build_parser() -> argparse.ArgumentParser:
     return ap
 
 
-def add_limit_arguments(p: argparse.ArgumentParser) -> None:
+def add_parse_arguments(p: argparse.ArgumentParser) -> None:
+    """The parse stage's options: where, with which agency registry, under which limits per document."""
     from warehouse.stages.workers import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS
 
+    p.add_argument("--data-dir")
+    p.add_argument("--registry", default=str(PROJECT_ROOT / "agencies.yaml"), help="agency registry YAML")
     p.add_argument("--doc-timeout", type=float, default=DOC_TIMEOUT_SECONDS, metavar="SECONDS",
                    help=f"wall-clock limit of one document's parse (default {DOC_TIMEOUT_SECONDS:g}); "
                         "past it the document is quarantined (timeout)")

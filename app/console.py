@@ -2,7 +2,9 @@
 errors for what they asked that cannot be done."""
 from __future__ import annotations
 
+import os
 import stat
+from pathlib import Path
 
 
 class UserError(Exception):
@@ -17,6 +19,20 @@ SPECIAL_FILES = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device")
 
 def file_kind(mode: int) -> str:
     return next((name for test, name in SPECIAL_FILES if test(mode)), "not a regular file")
+
+
+def stat_mode(path: str | Path, missing: UserError | None, cannot: str) -> int | None:
+    """The mode of what is at `path`, looked at with stat only: nothing is opened, so a FIFO never
+    blocks. Nothing there: `missing` is raised (None: returns None); another error: a UserError
+    `cannot: <reason>`."""
+    try:
+        return os.stat(path).st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        if missing is None:
+            return None
+        raise missing from None
+    except OSError as exc:
+        raise UserError(f"{cannot}: {exc.strerror}") from None
 
 
 def utf8(what: str, text: str) -> str:

@@ -53,12 +53,22 @@ def serve_demo_portal(site: Path):
         return serve_portal(site)
 
 
+def demo_resources(paths: DataPaths, portal_dir: Path, base_url: str) -> dict:
+    """The Dagster resources of a run over a generated portal served at base_url: its sources and
+    agency registry, the loopback crawl profile, the stores in `paths`."""
+    from pipelines.resources import CrawlSettingsResource, ParseSettingsResource, pipeline_resources
+
+    return pipeline_resources(
+        paths, crawl=CrawlSettingsResource(sources_path=str(portal_dir / "sources.yaml"), profile="loopback",
+                                           base_url=base_url),
+        parsing=ParseSettingsResource(registry_path=str(portal_dir / "agencies.yaml")))
+
+
 def run_demo(paths: DataPaths) -> int:
     from dagster import DagsterInstance
 
     from demo_portal.generate import generate_portal
     from pipelines.definitions import defs
-    from pipelines.resources import CrawlSettingsResource, ParseSettingsResource, pipeline_resources
     from warehouse.stages.inspection import agency_years, warehouse_totals
     from warehouse.storage.archive import RawArchive
     from app.console import print_rows
@@ -69,10 +79,7 @@ def run_demo(paths: DataPaths) -> int:
     t_generate = time.perf_counter() - t0
     with serve_demo_portal(portal_dir / "site") as server:
         print(f"demo portal served at {server.base_url}")
-        resources = pipeline_resources(
-            paths, crawl=CrawlSettingsResource(sources_path=str(portal_dir / "sources.yaml"), profile="loopback",
-                                               base_url=server.base_url),
-            parsing=ParseSettingsResource(registry_path=str(portal_dir / "agencies.yaml")))
+        resources = demo_resources(paths, portal_dir, server.base_url)
         instance = DagsterInstance.get()
         print("crawling, parsing and building (Dagster job crawl_parse_build) …", flush=True)
         result = defs.resolve_job_def("crawl_parse_build").execute_in_process(

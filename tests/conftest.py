@@ -28,7 +28,7 @@ def demo_run(tmp_path_factory):
     from demo_portal.generate import generate_portal
     from demo_portal.server import serve_portal
     from pipelines.definitions import defs
-    from pipelines.resources import CrawlSettingsResource, ParseSettingsResource, pipeline_resources
+    from app.demo import demo_resources
     from warehouse.storage.paths import DataPaths
 
     root = tmp_path_factory.mktemp("demo")
@@ -36,12 +36,8 @@ def demo_run(tmp_path_factory):
     generate_portal(portal)
     paths = DataPaths(root / "data")
     with serve_portal(portal / "site") as server:
-        resources = pipeline_resources(
-            paths, crawl=CrawlSettingsResource(sources_path=str(portal / "sources.yaml"), profile="loopback",
-                                               base_url=server.base_url),
-            parsing=ParseSettingsResource(registry_path=str(portal / "agencies.yaml")))
         result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
-            resources=resources, instance=DagsterInstance.ephemeral(), raise_on_error=False)
+            resources=demo_resources(paths, portal, server.base_url), instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
     return paths, key, result
