@@ -18,8 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from warehouse.parse.documents import (DocumentLimits, DocumentTooLarge, UnsupportedDocument, _docx_grid,
-                                       _position, load_document, pdf_table_grid)
+from warehouse.parse.documents import DocumentLimits, DocumentTooLarge, UnsupportedDocument
+from warehouse.parse.formats import load_document
+from warehouse.parse.office import _docx_grid
+from warehouse.parse.pdf import _position, pdf_table_grid
 from warehouse.parse.html_tables import GridTooLarge, TableLimits, table_grid
 
 pytest.importorskip("reportlab")

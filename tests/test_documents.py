@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.parse.documents import UnsupportedDocument, decode_bytes, detect_kind, load_document
+from warehouse.parse.documents import UnsupportedDocument, decode_bytes
+from warehouse.parse.formats import detect_kind, load_document
 from warehouse.parse.tables import parse_table_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tables"
@@ -199,7 +200,7 @@ def test_pdf_table_cut_by_page_break_and_blank_review_row(tmp_path):
 
 
 def test_pdf_grid_keeps_blank_cell_rows_not_misalignment_bands():
-    from warehouse.parse.documents import pdf_table_grid
+    from warehouse.parse.pdf import pdf_table_grid
 
     texts = {(0, 0, 50, 20): "维持", (50, 0, 100, 20): "总计",
              (0, 20, 50, 43): "", (50, 23, 100, 43): ""}  # blank cells, top edges 3pt apart

@@ -4,7 +4,7 @@ sub-label ('2.没有现成信息需要另行制作'), which is a label and not t
 import pytest
 
 from warehouse.parse import parse_bytes
-from warehouse.parse.documents import load_document
+from warehouse.parse.formats import load_document
 from warehouse.parse.tables import parse_table_facts
 
 APPLICANTS = ("natural_person", "commercial_enterprise", "research_institution", "public_welfare_org",

@@ -1,6 +1,6 @@
 from pathlib import Path
 
-from warehouse.parse.documents import load_document
+from warehouse.parse.formats import load_document
 from warehouse.parse.tables import classify_request_row, label_core, parse_table_facts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tables"

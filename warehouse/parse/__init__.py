@@ -15,7 +15,8 @@ from pathlib import Path
 from warehouse.checks import evaluate_checks, statements_agree
 from warehouse.eras import era_named
 from warehouse.facts import ParsedReport, dedupe_facts
-from warehouse.parse.documents import Document, UnsupportedDocument, load_document
+from warehouse.parse.documents import Document, UnsupportedDocument
+from warehouse.parse.formats import load_document
 from warehouse.parse.numbers import normalise_label
 from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
 from warehouse.parse.prose import ProseStatements, read_prose

@@ -1,6 +1,7 @@
-"""Load any input (HTML, PDF, DOCX, DOC, text) into a Document: text plus table grids.
+"""The Document every reader produces (text plus table grids), the limits every reader
+checks, and the readers of HTML and plain text. Which reader reads which input is declared
+in warehouse.parse.formats; the PDF and office readers have their own modules.
 
-The kind is detected from magic bytes first, then the file name or content type.
 `Document.text` is the visible text in reading order with each table rendered
 one row per line, cells separated by ' | ', so that text-level detectors (era,
 year) see the tables too.
@@ -12,19 +13,12 @@ unzipping, an HTML table's spans while its grid is built), so a hostile document
 """
 from __future__ import annotations
 
-import bisect
 import codecs
-import io
 import re
-import shutil
-import subprocess
-import tempfile
-import zipfile
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from pathlib import Path
 
-from warehouse.parse.html_tables import GridTooLarge, TableLimits, cell_text, table_grid
+from warehouse.parse.html_tables import TableLimits, cell_text, table_grid
 from warehouse.parse.textnorm import NormText, normalise_text
 
 CELL_SEP = " | "
@@ -93,7 +87,7 @@ class DocumentLimits:
 DEFAULT_LIMITS = DocumentLimits()
 
 
-class _TableBudget:
+class TableBudget:
     """The document's grid cells and characters so far (DocumentLimits.max_document_*): a table
     that would pass them is skipped, with one note for the document."""
 
@@ -144,53 +138,6 @@ class Document:
     def normalised(self) -> NormText:
         """`text` as the rules read it (textnorm.normalise_text), computed once per document."""
         return normalise_text(self.text)
-
-
-# ---------------------------------------------------------------- kind detection
-
-def detect_kind(data: bytes, filename: str = "", content_type: str | None = None) -> str:
-    """html | pdf | docx | doc | text, from magic bytes, then the name or content type."""
-    head = data[:8]
-    if head.startswith(b"%PDF"):
-        return "pdf"
-    if head.startswith(b"PK\x03\x04"):
-        return "docx"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "doc"
-    # Markup at the very start is HTML whatever the name says: soft-404 pages answered
-    # under a .pdf URL, Word "save as web page" files named .doc.
-    if _LEADING_HTML.match(data[:1024]):
-        return "html"
-    hint = f"{filename} {content_type or ''}".lower()
-    for kind, marks in (("pdf", (".pdf", "application/pdf")),
-                        ("docx", (".docx", "wordprocessingml")),
-                        ("doc", (".doc ", "msword")),
-                        ("html", (".htm", "text/html", "xhtml"))):
-        if any(m in hint + " " for m in marks):
-            return kind
-    sniff = data[:4096].lower()
-    if re.search(rb"<(!doctype html|html|head|body|table|p|div)[\s>]", sniff):
-        return "html"
-    return "text"
-
-
-_LEADING_HTML = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)[\s>]", re.I | re.S)
-
-
-def load_document(data: bytes, filename: str = "", content_type: str | None = None,
-                  limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    """`data` as a Document; UnsupportedDocument (DocumentTooLarge past `limits`) when it cannot be read."""
-    if not data or not data.strip():
-        raise UnsupportedDocument("empty document")
-    kind = detect_kind(data, filename, content_type)
-    try:
-        if kind == "html":
-            return load_html(data, content_type, limits)
-        return {"pdf": load_pdf, "docx": load_docx, "doc": load_doc, "text": load_text}[kind](data, limits)
-    except UnsupportedDocument:
-        raise
-    except Exception as exc:  # a reader library choking on hostile input is an unreadable document, not a crash
-        raise UnsupportedDocument(f"{kind} cannot be read: {type(exc).__name__}: {exc}") from exc
 
 
 # ---------------------------------------------------------------- text decoding
@@ -260,7 +207,7 @@ def _guess_decode(data: bytes) -> tuple[str, str]:
 _BINARY_CHARS = re.compile(r"[\ufffd\x00-\x08\x0b\x0e-\x1f]")
 
 
-def _looks_binary(text: str) -> bool:
+def looks_binary(text: str) -> bool:
     if not text:
         return True
     bad = len(_BINARY_CHARS.findall(text, 0, 5000))
@@ -311,7 +258,7 @@ def load_html(data: bytes, content_type: str | None = None, limits: DocumentLimi
     declared = m.group(1).decode("ascii") if m else None
     markup, used = decode_text(data, declared)
     _check_decoded_size("HTML", markup, limits)
-    if _looks_binary(markup):
+    if looks_binary(markup):
         raise UnsupportedDocument("HTML input is not readable text")
     notes = [note for note in [charset_note(declared, used)] if note]
     removed = 0
@@ -364,7 +311,7 @@ def _html_visible_text(root, tables: list[Table], notes: list[str] | None = None
     """Walk the tree: block elements start lines; each table becomes its rows as lines."""
     parts: list[str] = []
     notes = notes if notes is not None else []
-    budget = _TableBudget(limits, notes)
+    budget = TableBudget(limits, notes)
 
     def grid_of(table) -> list[list[str]]:
         if budget.full:  # the document's tables passed their limits: no more grids are built
@@ -484,398 +431,11 @@ def strip_page_markers(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not _PAGE_MARKER.match(line))
 
 
-_PDF_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
-
-
-def load_pdf(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    import pdfplumber
-
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # pdfminer raises many types for broken/encrypted files
-        raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
-    texts, tables, notes = [], [], []
-    budget = _TableBudget(limits, notes)
-    try:
-        declared = _pdf_declared_pages(pdf)
-        if declared is not None and declared > limits.max_pdf_pages:
-            raise DocumentTooLarge(f"PDF has {declared:,} pages (limit {limits.max_pdf_pages:,})")
-        for number, page in enumerate(_pdf_pages(pdf), start=1):
-            if number > limits.max_pdf_pages:  # the page tree holds more pages than its count says
-                raise DocumentTooLarge(f"PDF has more than {limits.max_pdf_pages:,} pages (limit {limits.max_pdf_pages:,};"
-                                       f" its page count says {'nothing' if declared is None else declared})")
-            try:
-                content = _pdf_page_content_bytes(page.page_obj)
-                if content > limits.max_pdf_page_content_bytes:
-                    notes.append(f"page {number}: {content:,} bytes of drawing operators"
-                                 f" (limit {limits.max_pdf_page_content_bytes:,}): page not read")
-                    continue
-                texts.append(page.extract_text() or "")
-                for grid in _pdf_page_grids(page, number, limits, notes):
-                    if budget.admit(grid):
-                        tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
-            finally:
-                page.close()  # a page's objects are dropped once it is read
-    except UnsupportedDocument:
-        raise
-    except Exception as exc:
-        raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
-    finally:
-        pdf.flush_cache()  # not pdf.close(): that would build every page of the page tree
-    text = strip_page_markers("\n".join(texts))
-    if not text.strip():
-        skipped = [note for note in notes if note.endswith("page not read")]
-        raise (DocumentTooLarge(f"PDF has no page within the limits: {skipped[0]}") if skipped
-               else UnsupportedDocument("PDF has no text layer (scanned images or empty)"))
-    table_text = "\n\n".join(t.as_text() for t in tables)
-    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables, notes=notes)
-    doc.title = _first_title_line(text)
-    doc.meta = fields_from_text(text)
-    return doc
-
-
-def _pdf_declared_pages(pdf) -> int | None:
-    """The page count the document's catalog states (/Pages /Count): read without any page."""
-    from pdfminer.pdftypes import resolve1
-
-    try:
-        count = resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count"))
-    except Exception:  # no page tree, or a broken one: pdfminer finds the pages another way
-        return None
-    return count if isinstance(count, int) else None
-
-
-def _pdf_pages(pdf):
-    """pdfplumber's pages one at a time, as `pdf.pages` builds them all at once (a Page per
-    leaf of the page tree before the first is read)."""
-    from pdfminer.pdfpage import PDFPage
-    from pdfplumber.page import Page
-
-    doctop = 0
-    for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
-        page = Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
-        doctop += page.height
-        yield page
-
-
-def _pdf_page_content_bytes(page_obj) -> int:
-    """Decoded size of what reading the page interprets: its content streams and the form
-    XObjects of its resources (pdfminer keeps each stream's decoded data, so reading them
-    here costs the page's reading nothing more)."""
-    from pdfminer.pdftypes import PDFStream, resolve1
-
-    size = 0
-    for stream in page_obj.contents:
-        stream = resolve1(stream)
-        if isinstance(stream, PDFStream):
-            size += len(stream.get_data())
-    resources = page_obj.resources if isinstance(page_obj.resources, dict) else {}
-    xobjects = resolve1(resources.get("XObject"))
-    for xobject in (xobjects.values() if isinstance(xobjects, dict) else ()):
-        xobject = resolve1(xobject)
-        if isinstance(xobject, PDFStream) and getattr(resolve1(xobject.get("Subtype")), "name", None) == "Form":
-            size += len(xobject.get_data())
-    return size
-
-
-def _pdf_page_grids(page, number: int, limits: DocumentLimits, notes: list[str]) -> list[list[list[str]]]:
-    """Grids of the ruled tables of a page, by pdfplumber's table finder (page.find_tables),
-    checked against DocumentLimits before each step that grows faster than its input: a page
-    over a limit gives no tables and a note (its text is read)."""
-    from pdfplumber.table import (TableFinder, TableSettings, cells_to_tables, edges_to_intersections,
-                                  intersections_to_cells)
-
-    objects = page.objects
-    rulings = sum(len(objects.get(kind, ())) for kind in ("line", "rect", "curve"))
-    count = rulings + len(objects.get("char", ()))
-    if count > limits.max_pdf_page_objects:
-        notes.append(f"page {number}: {count:,} chars, lines, rects and curves (limit {limits.max_pdf_page_objects:,}):"
-                     " tables not looked for")
-        return []
-    if rulings > limits.max_pdf_page_rulings:
-        notes.append(f"page {number}: {rulings:,} lines, rects and curves (limit {limits.max_pdf_page_rulings:,}):"
-                     " tables not looked for")
-        return []
-    # TableFinder(page, settings) in steps, each bounded before it runs (its __init__ runs them all)
-    finder = TableFinder.__new__(TableFinder)
-    finder.page, finder.settings = page, TableSettings.resolve(_PDF_TABLE_SETTINGS)
-    settings = finder.settings
-    edges = finder.get_edges()
-    horizontal = sum(1 for edge in edges if edge["orientation"] == "h")
-    pairs = horizontal * (len(edges) - horizontal)
-    if pairs > limits.max_pdf_page_edge_pairs:
-        notes.append(f"page {number}: {horizontal:,} x {len(edges) - horizontal:,} ruling edges"
-                     f" (limit {limits.max_pdf_page_edge_pairs:,} pairs): tables not looked for")
-        return []
-    crossings = edges_to_intersections(edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
-    if len(crossings) > limits.max_pdf_page_crossings:
-        notes.append(f"page {number}: {len(crossings):,} ruling edge crossings"
-                     f" (limit {limits.max_pdf_page_crossings:,}): tables not looked for")
-        return []
-    grids = []
-    texts = None
-    for cells in cells_to_tables(intersections_to_cells(crossings)):
-        texts = texts or _PdfCellTexts(page)
-        tests = sum(texts.tests(cell) for cell in cells)
-        try:
-            if tests > limits.max_pdf_table_char_tests:
-                raise GridTooLarge(f"reading its cells would test {tests:,} characters"
-                                   f" (limit {limits.max_pdf_table_char_tests:,})")
-            grid = pdf_table_grid(cells, texts, limits.tables)
-        except GridTooLarge as exc:
-            notes.append(f"page {number}: a table not read: {exc}")
-            continue
-        if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
-            grids.append(grid)
-    return grids
-
-
-def _describe_pdf_error(exc: Exception) -> str:
-    """pdfplumber wraps pdfminer's errors, some of which have no message (an encrypted
-    file raises PdfminerException(PDFPasswordIncorrect())): name the wrapped error."""
-    inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
-    name = type(inner).__name__ if inner is not None else type(exc).__name__
-    if "Password" in name or "Encrypt" in name:
-        return f"the PDF is encrypted and needs a password ({name})"
-    return f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}: {name}"
-
-
-def _snap(values: list[float], tolerance: float = 2.0) -> list[float]:
-    """Cluster nearly equal coordinates (drawn lines are rarely exactly aligned)."""
-    out: list[float] = []
-    for v in sorted(values):
-        if not out or v - out[-1] > tolerance:
-            out.append(v)
-    return out
-
-
-def _position(edges: list[float], value: float) -> int:
-    """Index of the edge nearest `value` (the first of two as near) in ascending `edges`."""
-    at = bisect.bisect_left(edges, value)
-    if at == len(edges) or (at and abs(edges[at - 1] - value) <= abs(edges[at] - value)):
-        at -= 1
-    while at and abs(edges[at - 1] - value) == abs(edges[at] - value):  # as near once rounded
-        at -= 1
-    return at
-
-
-def pdf_table_grid(cells: list[tuple], text_of, limits: TableLimits | None = None) -> list[list[str]]:
-    """A grid from the cell boxes pdfplumber found: a merged cell covers several
-    column/row bands and its text is repeated in each of them. `text_of(box)` is the text
-    inside a box (_PdfCellTexts). Raises GridTooLarge past `limits` (TableLimits), before
-    the grid is allocated or a cell's text is read."""
-    if not cells:
-        return []
-    limits = limits or TableLimits()
-    xs = _snap([c[0] for c in cells] + [c[2] for c in cells])
-    ys = _snap([c[1] for c in cells] + [c[3] for c in cells])
-    if (len(xs) - 1) * (len(ys) - 1) > limits.max_cells:
-        raise GridTooLarge(f"{len(ys) - 1} rows x {len(xs) - 1} columns pass {limits.max_cells:,} cells")
-    placed = [(cell, _position(ys, cell[1]), _position(ys, cell[3]), _position(xs, cell[0]), _position(xs, cell[2]))
-              for cell in cells]
-    # cells of a table tile its grid; overlapping boxes could cover it many times over
-    covered = sum((last - first) * (end - start) for _, first, last, start, end in placed)
-    if covered > limits.max_cells:
-        raise GridTooLarge(f"its {len(cells):,} cells cover {covered:,} grid positions (limit {limits.max_cells:,})")
-    grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
-    own_rows: set[int] = set()  # row bands that some cell occupies alone
-    chars = 0
-    for box, first, last, start, end in placed:
-        text = text_of(box) or ""
-        text = re.sub(r"\s+", " ", text.replace("\n", "")).strip()
-        chars += len(text) * (last - first) * (end - start)
-        if chars > limits.max_chars:
-            raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (spanned cells repeated)")
-        if last - first == 1:
-            own_rows.add(first)
-        for r in range(first, last):
-            for c in range(start, end):
-                grid[r][c] = text
-    # A row of blank cells is a row of the table (its zeros); an empty band that only
-    # exists because two merged cells' edges are slightly misaligned is not.
-    rows = [row for r, row in enumerate(grid) if any(row) or r in own_rows]
-    return rows if any(any(row) for row in rows) else []
-
-
-class _PdfCellTexts:
-    """Texts of cell boxes on a page, each as page.within_bbox(box).extract_text() reads it,
-    but testing only the characters whose top lies in the box's height (found by bisection
-    among the page's characters sorted by top), not every object of the page for every cell."""
-
-    def __init__(self, page):
-        self.page = page
-        chars = page.chars
-        self.chars = chars
-        self.order = sorted(range(len(chars)), key=lambda i: chars[i]["top"])
-        self.tops = [chars[i]["top"] for i in self.order]
-        self.bands: dict[tuple[float, float], object] = {}
-
-    def tests(self, box: tuple) -> int:
-        """How many characters reading `box` tests."""
-        return bisect.bisect_right(self.tops, box[3]) - bisect.bisect_left(self.tops, box[1])
-
-    def __call__(self, box: tuple) -> str:
-        key = (box[1], box[3])
-        band = self.bands.get(key)
-        if band is None:  # the characters that may lie in boxes of this height, in page order
-            lo, hi = bisect.bisect_left(self.tops, box[1]), bisect.bisect_right(self.tops, box[3])
-            band = self.page.filter(bool)
-            band._objects = {"char": [self.chars[i] for i in sorted(self.order[lo:hi])]}
-            self.bands[key] = band
-        return band.within_bbox(box, relative=False, strict=False).extract_text()
-
-
-def _first_title_line(text: str) -> str | None:
+def first_title_line(text: str) -> str | None:
     for line in text.splitlines()[:15]:
         if "报告" in line or "年度" in line:
             return line.strip()
     return None
-
-
-# ---------------------------------------------------------------- DOCX / DOC
-
-def load_docx(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    import docx
-
-    if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise UnsupportedDocument("DOCX input is not a zip archive")
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError) as exc:
-        raise UnsupportedDocument(f"DOCX cannot be read: {type(exc).__name__}: {exc}") from exc
-    check_zip_members(members, limits, "DOCX")
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except Exception as exc:
-        raise UnsupportedDocument(f"DOCX cannot be read: {type(exc).__name__}: {exc}") from exc
-    parts, tables, notes = [], [], []
-    budget = _TableBudget(limits, notes)
-    for block in _docx_blocks(document, limits, notes):
-        if isinstance(block, list):
-            if not budget.admit(block):
-                continue
-            table = Table(index=len(tables) + 1, rows=block)
-            tables.append(table)
-            parts.append(table.as_text())
-        elif block.strip():
-            parts.append(block.strip())
-    text = "\n".join(parts)
-    if not text.strip():
-        raise UnsupportedDocument("DOCX has no text")
-    doc = Document(kind="docx", text=text, tables=tables, notes=notes)
-    doc.title = (document.core_properties.title or "").strip() or _first_title_line(text)
-    doc.meta = fields_from_text(text)
-    return doc
-
-
-def check_zip_members(members: list[zipfile.ZipInfo], limits: DocumentLimits = DEFAULT_LIMITS,
-                      kind: str = "zip") -> None:
-    """Refuse a zip bomb from its central directory, before anything is inflated. zipfile
-    inflates a member to no more than the size stated there (a member that inflates further
-    fails its CRC check), so the stated sizes bound what reading the members costs."""
-    if len(members) > limits.max_zip_members:
-        raise DocumentTooLarge(f"{kind} has {len(members):,} zip members (limit {limits.max_zip_members:,})")
-    total = sum(member.file_size for member in members)
-    if total > limits.max_zip_inflated_bytes:
-        raise DocumentTooLarge(f"{kind} inflates to {total:,} bytes (limit {limits.max_zip_inflated_bytes:,})")
-    for member in members:
-        size = member.file_size
-        if size > limits.max_zip_xml_bytes and member.filename.lower().endswith((".xml", ".rels")):
-            raise DocumentTooLarge(f"{kind} member {member.filename[:80]} inflates to {size:,} bytes of XML"
-                                   f" (limit {limits.max_zip_xml_bytes:,})")
-        ratio = size / max(member.compress_size, 1)
-        if size > limits.zip_ratio_grace_bytes and ratio > limits.max_zip_ratio:
-            raise DocumentTooLarge(f"{kind} member {member.filename[:80]} inflates {ratio:,.0f}:1"
-                                   f" ({member.compress_size:,} to {size:,} bytes; limit {limits.max_zip_ratio}:1)")
-
-
-def _docx_blocks(document, limits: DocumentLimits = DEFAULT_LIMITS, notes: list[str] | None = None):
-    """Paragraph texts and table grids in body order."""
-    from docx.table import Table as DocxTable
-    from docx.text.paragraph import Paragraph
-
-    notes = notes if notes is not None else []
-    count = 0
-    for child in document.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
-        if tag == "p":
-            yield Paragraph(child, document).text
-        elif tag == "tbl":
-            count += 1
-            table_notes: list[str] = []
-            grid = _docx_grid(DocxTable(child, document), limits.tables, table_notes)
-            if table_notes:
-                notes.append(f"table {count}: " + "; ".join(dict.fromkeys(table_notes)))
-            yield grid
-
-
-def _docx_grid(table, limits: TableLimits | None = None, notes: list[str] | None = None) -> list[list[str]]:
-    """The grid of a python-docx table as its rows' `cells` give it (a horizontally merged cell
-    repeated in each grid column it spans, a vertically merged one in each row), built here
-    from the XML so that spans are clamped (TableLimits.max_colspan) and the grid is bounded
-    (max_cells, max_chars): python-docx repeats a cell gridSpan times, however large, and finds
-    each vertically merged cell's text by walking up the rows. Each cell's text is read once."""
-    from docx.table import _Cell
-
-    limits = limits or TableLimits()
-    notes = notes if notes is not None else []
-    rows: list[list[str]] = []
-    width = chars = 0
-    above: dict[int, tuple[str, int]] = {}  # grid offset -> (text, span) of the row above's cells
-    trs = table._tbl.tr_lst
-    for r, tr in enumerate(trs):
-        row: list[str] = []
-        here: dict[int, tuple[str, int]] = {}
-        offset = tr.grid_before
-        try:
-            for tc in tr.tc_lst:
-                span = tc.grid_span
-                if span > limits.max_colspan or span < 1:
-                    notes.append(f"gridSpan {span} read as {max(1, min(span, limits.max_colspan))}")
-                    span = max(1, min(span, limits.max_colspan))
-                # a continued vertical merge shows the cell above it, as many times as that spans
-                cell = above.get(offset) if tc.vMerge == "continue" else None
-                if cell is None:
-                    cell = (re.sub(r"\s+", " ", _Cell(tc, table).text).strip(), span)
-                here[offset] = cell
-                text, cell_span = cell
-                if (r + 1) * max(width, len(row) + cell_span) > limits.max_cells:
-                    raise GridTooLarge(f"{r + 1} rows x {max(width, len(row) + cell_span)} columns"
-                                       f" pass {limits.max_cells:,} cells")
-                chars += len(text) * cell_span
-                if chars > limits.max_chars:
-                    raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (merged cells repeated)")
-                row.extend([text] * cell_span)
-                offset += span
-        except GridTooLarge as exc:
-            notes.append(f"grid cut to its first {r} of {len(trs)} rows: {exc}")
-            break
-        rows.append(row)
-        width = max(width, len(row))
-        above = here
-    return [r + [""] * (width - len(r)) for r in rows]
-
-
-def load_doc(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    """Legacy Word: converted to DOCX by LibreOffice when it is installed."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        raise UnsupportedDocument(".doc (legacy Word) needs LibreOffice (soffice) to convert; not installed")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "input.doc"
-        src.write_bytes(data)
-        try:
-            subprocess.run([soffice, "--headless", "--convert-to", "docx", "--outdir", tmp, str(src)],
-                           check=True, capture_output=True, timeout=120)
-        except (subprocess.SubprocessError, OSError) as exc:
-            raise UnsupportedDocument(f".doc conversion failed: {exc}") from exc
-        out = Path(tmp) / "input.docx"
-        if not out.exists():
-            raise UnsupportedDocument(".doc conversion produced no DOCX")
-        doc = load_docx(out.read_bytes(), limits)
-    doc.notes.append("converted from .doc with LibreOffice")
-    return doc
 
 
 # ---------------------------------------------------------------- plain text
@@ -886,11 +446,11 @@ _CRAWLER_TITLE = re.compile(r"^\s*(?:标题|题目|title)\s*[:：]\s*(.+)$", re.
 def load_text(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     text = decode_bytes(data)
     _check_decoded_size("text", text, limits)
-    if _looks_binary(text):
+    if looks_binary(text):
         raise UnsupportedDocument("input is binary data, not text")
     text = strip_page_markers(text.replace("\r\n", "\n").replace("\r", "\n"))
     doc = Document(kind="text", text=text)
     m = _CRAWLER_TITLE.search(text[:2000])
-    doc.title = m.group(1).strip() if m else _first_title_line(text)
+    doc.title = m.group(1).strip() if m else first_title_line(text)
     doc.meta = fields_from_text(text)
     return doc
