@@ -17,7 +17,24 @@ $(VENV)/.installed: requirements.lock pyproject.toml | $(BIN)/uv
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --config-settings editable_mode=compat -e .
 	touch $@
 
-install: $(VENV)/.installed
+# Debian packages no registry package serves: tesseract with its Simplified Chinese model (OCR of
+# image-only reports: more accurate here than RapidOCR's wheel, see benchmarks/findings.md) and a
+# CJK font the demo portal renders its scanned reports with. Installed when missing (as root);
+# otherwise one line says what to install.
+DEBIAN_PACKAGES := tesseract-ocr tesseract-ocr-chi-sim fonts-wqy-zenhei
+DEBIAN_MARKERS := /usr/bin/tesseract /usr/share/tesseract-ocr/*/tessdata/chi_sim.traineddata /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+
+$(VENV)/.debian: Makefile
+	@missing=""; for f in $(DEBIAN_MARKERS); do [ -e $$f ] || missing=1; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_PACKAGES) >/dev/null) \
+	      || { echo "could not install the Debian packages $(DEBIAN_PACKAGES)"; exit 1; }; \
+	  else echo "missing Debian packages: run 'sudo apt-get install $(DEBIAN_PACKAGES)' (OCR of image-only reports)"; exit 1; fi; \
+	fi
+	@mkdir -p $(VENV) && touch $@
+
+install: $(VENV)/.installed $(VENV)/.debian
 	@mkdir -p $(DAGSTER_HOME) && cp dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 
 demo: install

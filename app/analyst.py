@@ -37,30 +37,57 @@ READ_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA", "CALL")
 DEMO_DATABASE = "data/demo/warehouse.duckdb"
 
 
+@dataclass(frozen=True)
+class Table:
+    """A warehouse table the analyst commands read, export and chart: its name, its columns' labels
+    (the xlsx header and legend), the sheet its rows go to, its order, which columns an --agency name
+    and a --region name match, and the select list of its CSV (no list type there)."""
+    name: str
+    columns: tuple      # of warehouse.metrics.Key or warehouse.oversight.Column: key, label_zh, label_en, definition
+    sheet: str
+    order_by: str = "agency_id, report_year"
+    name_columns: tuple[str, ...] = ("agency_name",)
+    region_name_columns: tuple[str, ...] = ()
+    csv_select: str = "*"
+
+    @property
+    def labels_zh(self) -> dict[str, str]:
+        return {k.key: k.label_zh for k in self.columns}
+
+
 @dataclass
 class MartFilter:
     agencies: list[str] = field(default_factory=list)   # agency_id or part of a name
     levels: list[str] = field(default_factory=list)
-    regions: list[str] = field(default_factory=list)    # region code prefixes, e.g. 33 or 3301
+    regions: list[str] = field(default_factory=list)    # region code prefixes (33, 3301), or names (青川省)
     year_from: int | None = None
     year_to: int | None = None
 
-    def where(self) -> tuple[str, list]:
-        """The SQL condition and its parameters. Agency and region strings are literal text:
-        LIKE's wildcards (%, _) and the escape character in them match only themselves."""
+    def where(self, table: Table | None = None) -> tuple[str, list]:
+        """The SQL condition on `table` (default mart_agency_year) and its parameters. Agency and region
+        strings are literal text: LIKE's wildcards (%, _) and the escape character in them match only
+        themselves. A region of digits is a code prefix; any other region is part of a province, city
+        or county name where the table has those columns (else a code prefix, matching nothing)."""
+        table = table or MART
         clauses, params = [], []
         if self.agencies:
-            clauses.append("(" + " or ".join(
-                "agency_id = ? or agency_name like ? escape '\\' or agency_name_as_printed like ? escape '\\'"
-                for _ in self.agencies) + ")")
+            per_agency = " or ".join(["agency_id = ?"] + [f"{c} like ? escape '\\'" for c in table.name_columns])
+            clauses.append("(" + " or ".join(per_agency for _ in self.agencies) + ")")
             for a in self.agencies:
-                params += [a, f"%{like_literal(a)}%", f"%{like_literal(a)}%"]
+                params += [a] + [f"%{like_literal(a)}%"] * len(table.name_columns)
         if self.levels:
             clauses.append(f"level in ({', '.join('?' for _ in self.levels)})")
             params += self.levels
         if self.regions:
-            clauses.append("(" + " or ".join("region_code like ? escape '\\'" for _ in self.regions) + ")")
-            params += [f"{like_literal(r)}%" for r in self.regions]
+            alternatives = []
+            for r in self.regions:
+                if r.isdigit() or not table.region_name_columns:
+                    alternatives.append("region_code like ? escape '\\'")
+                    params.append(f"{like_literal(r)}%")
+                else:
+                    alternatives += [f"{c} like ? escape '\\'" for c in table.region_name_columns]
+                    params += [f"%{like_literal(r)}%"] * len(table.region_name_columns)
+            clauses.append("(" + " or ".join(alternatives) + ")")
         if self.year_from is not None:
             clauses.append("report_year >= ?")
             params.append(self.year_from)
@@ -138,25 +165,51 @@ def run_query(db_path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
 # The CSV has no list type: failed_checks joined with commas ('' for none), done in SQL (pyarrow's
 # compute functions and list conversions would import pandas, seconds of a command's start).
 CSV_SELECT = "* replace (coalesce(array_to_string(failed_checks, ','), '') as failed_checks)"
+MART = Table("mart_agency_year", MART_COLUMNS, "机构年度对比",
+             name_columns=("agency_name", "agency_name_as_printed"), csv_select=CSV_SELECT)
+
+
+def select_table(con, table: Table, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
+    """The filtered table, ordered; columns are names or one select list."""
+    where, params = flt.where(table)
+    cols = columns if isinstance(columns, str) else ", ".join(columns) if columns else "*"
+    return con.sql(f"select {cols} from {table.name}{where} order by {table.order_by}", params=params)
 
 
 def select_mart(con, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
     """The filtered mart, ordered; columns are names or one select list."""
-    where, params = flt.where()
-    cols = columns if isinstance(columns, str) else ", ".join(columns) if columns else "*"
-    return con.sql(f"select {cols} from mart_agency_year{where} order by agency_id, report_year", params=params)
+    return select_table(con, MART, flt, columns)
+
+
+def has_table(con, name: str) -> bool:
+    """Is there a table or view `name` in the warehouse?"""
+    return bool(con.execute("select count(*) from information_schema.tables where table_name = ?",
+                            [name]).fetchall()[0][0])
+
+
+def absent_table(db_path: str | Path, name: str) -> UserError:
+    return UserError(f"{db_path} has no {name} (a warehouse built by an older version): "
+                     f"rebuild it with `disclosure build`")
+
+
+def read_table(db_path: str | Path, table: Table, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
+    """The filtered table as an Arrow table, read through the locked connection (closed on return).
+    A warehouse without the table, or with other columns, is a UserError saying to rebuild it."""
+    import duckdb
+
+    with connect_read_only(db_path) as con:
+        if not has_table(con, table.name):
+            raise absent_table(db_path, table.name)
+        try:
+            return select_table(con, table, flt, columns).to_arrow_table()
+        except (duckdb.CatalogException, duckdb.BinderException) as exc:   # a warehouse of another version
+            raise UserError(f"{db_path} has no usable {table.name} ({_first_line(exc)}): "
+                            f"rebuild it with `disclosure build --force`") from None
 
 
 def read_mart(db_path: str | Path, flt: MartFilter, columns: tuple[str, ...] | str | None = None):
     """The filtered mart as an Arrow table, read through the locked connection (closed on return)."""
-    import duckdb
-
-    with connect_read_only(db_path) as con:
-        try:
-            return select_mart(con, flt, columns).to_arrow_table()
-        except duckdb.CatalogException as exc:      # a warehouse of another version: no such table or column
-            raise UserError(f"{db_path} has no usable mart_agency_year ({_first_line(exc)}): "
-                            f"rebuild it with `disclosure build --force`") from None
+    return read_table(db_path, MART, flt, columns)
 
 
 # --- files the analyst commands write ---------------------------------------------------------------
@@ -221,40 +274,65 @@ def write_atomically(target: Path, write: Callable[[Path], None], shown: str | P
         raise
 
 
-def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilter, force: bool = False) -> int:
-    """Write the filtered mart as csv, parquet or xlsx (Chinese headers); returns the row count."""
-    if fmt not in ("csv", "parquet", "xlsx"):
+EXPORT_FORMATS = ("csv", "xlsx", "parquet")
+
+
+def format_of(output: str | Path) -> str:
+    """The export format an output file's suffix names (.csv, .xlsx, .parquet), or a UserError."""
+    fmt = Path(output).suffix.lower().lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"cannot tell the format of {output}: give a file name ending in .xlsx, .csv or .parquet")
+    return fmt
+
+
+def export_table(db_path: str | Path, table: Table, fmt: str, output: str | Path, flt: MartFilter,
+                 force: bool = False, allow_empty: bool = True):
+    """Write the filtered table as csv, parquet or xlsx (Chinese headers, a legend sheet with the
+    English labels and definitions); returns the Arrow table written. With allow_empty False an empty
+    selection is a UserError and nothing is written."""
+    if fmt not in EXPORT_FORMATS:
         raise ValueError(f"unknown format {fmt!r} (csv, xlsx, parquet)")
     check_warehouse(db_path)
     target = check_output(output, db_path, force)
-    table = read_mart(db_path, flt, CSV_SELECT if fmt == "csv" else None)
+    data = read_table(db_path, table, flt, table.csv_select if fmt == "csv" else None)
+    if not allow_empty and data.num_rows == 0:
+        raise UserError(f"no rows of {table.name} match the filter: nothing written")
     if fmt == "parquet":
         import pyarrow.parquet as pq
 
-        write_atomically(target, lambda tmp: pq.write_table(table, tmp), output)
+        write_atomically(target, lambda tmp: pq.write_table(data, tmp), output)
     elif fmt == "csv":
         import pyarrow.csv as pacsv
 
-        write_atomically(target, lambda tmp: pacsv.write_csv(table, tmp), output)
+        write_atomically(target, lambda tmp: pacsv.write_csv(data, tmp), output)
     else:
-        write_atomically(target, lambda tmp: write_xlsx(table, tmp), output)
-    return table.num_rows
+        write_atomically(target, lambda tmp: write_xlsx(data, tmp, table), output)
+    return data
 
 
-def write_xlsx(table, output: Path) -> None:
+def export_mart(db_path: str | Path, fmt: str, output: str | Path, flt: MartFilter, force: bool = False) -> int:
+    """Write the filtered mart as csv, parquet or xlsx (Chinese headers); returns the row count."""
+    return export_table(db_path, MART, fmt, output, flt, force).num_rows
+
+
+def write_xlsx(data, output: Path, table: Table | None = None) -> None:
+    """The rows under Chinese headers on the table's sheet, then a legend sheet 字段说明: each column
+    with its Chinese and English labels and its definition."""
     from openpyxl import Workbook
 
+    table = table or MART
+    labels = table.labels_zh
     wb = Workbook()
     ws = wb.active
-    ws.title = "机构年度对比"
-    names = table.column_names
-    ws.append([MART_LABELS_ZH.get(n, n) for n in names])
-    for row in table.to_pylist():
+    ws.title = table.sheet
+    names = data.column_names
+    ws.append([labels.get(n, n) for n in names])
+    for row in data.to_pylist():
         ws.append([",".join(v) if isinstance(v, list) else v for v in (row[n] for n in names)])
     ws.freeze_panes = "A2"
     legend = wb.create_sheet("字段说明")
     legend.append(["字段", "中文名", "English", "说明"])
-    for k in MART_COLUMNS:
+    for k in table.columns:
         legend.append([k.key, k.label_zh, k.label_en, k.definition])
     wb.save(output)
 

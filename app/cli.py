@@ -188,6 +188,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    from app.analyst import MartFilter
+    from app.scorecard import export_scorecard, parse_years
+
+    year_from, year_to = (args.year, args.year) if args.year is not None else \
+        parse_years(args.years) if args.years else (None, None)
+    flt = MartFilter(agencies=[utf8("--agency", a) for a in args.agency or []],
+                     levels=[utf8("--level", v) for v in args.level or []],
+                     regions=[utf8("--region", r) for r in args.region or []], year_from=year_from, year_to=year_to)
+    summary = export_scorecard(database(args), utf8("--output", args.output), flt, force=args.force)
+    print(summary.line(args.output))
+    return 0
+
+
 def cmd_dictionary(args: argparse.Namespace) -> int:
     from warehouse.metrics import dictionary_markdown, dictionary_rows
 
@@ -228,7 +242,7 @@ def cmd_crawl(args: argparse.Namespace) -> int:
     run_id = new_run_id()
     cmd = crawl_command(args.sources, paths.archive, run_id, args.profile, base_url=args.base_url,
                         source_ids=args.source, full_walk=args.full_walk, refetch=args.refetch,
-                        include_disabled=args.include_disabled)
+                        include_disabled=args.include_disabled, revisit_days=args.revisit_days)
     os.execv(sys.executable, cmd)
 
 
@@ -355,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--base-url", help="substituted for {BASE} in entry URLs")
     p.add_argument("--include-disabled", action="store_true", help="also crawl sources marked enabled: false")
     p.add_argument("--refetch", action="store_true", help="fetch archived report pages and attachments again")
+    p.add_argument("--revisit-days", type=float, metavar="DAYS",
+                   help="request archived report pages and attachments again when their latest fetch is this "
+                        "old (default 30; 0: every run), to see reports edited in place")
     p.add_argument("--full-walk", action="store_true",
                    help="walk every listing to its last page (by default a column's paging stops at a "
                         "newest-first page of archived reports, except every 7 days)")
@@ -397,6 +414,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="replace --output if it exists")
     add_filter_arguments(p)
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("scorecard", help="write mart_scorecard (filtered) as xlsx, csv or parquet, with a summary")
+    p.add_argument("--output", required=True, help="a new .xlsx, .csv or .parquet file outside the data directory")
+    p.add_argument("--force", action="store_true", help="replace --output if it exists")
+    p.add_argument("--database", "--db", dest="database", help="the DuckDB file (default: data/warehouse.duckdb)")
+    p.add_argument("--region", action="append",
+                   help="GB/T 2260 code prefix, or part of a province, city or county name (repeatable)")
+    p.add_argument("--level", action="append", help="national, provincial, prefecture, county, township, zone, department")
+    p.add_argument("--agency", action="append", help="agency_id or part of its name, as literal text (repeatable)")
+    years = p.add_mutually_exclusive_group()
+    years.add_argument("--year", type=int, help="one report year")
+    years.add_argument("--years", metavar="A-B", help="a range of report years, e.g. 2019-2023")
+    p.set_defaults(func=cmd_scorecard)
 
     p = sub.add_parser("dictionary", help="the data dictionary: every key with labels, definition, eras")
     p.add_argument("--dimension", help="only one dimension (row, applicant, proceeding, result, item_type, measure, mart_column)")

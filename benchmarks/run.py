@@ -63,7 +63,7 @@ QUICK = Config("quick", parse_copies=1, pdf_per_era=2, portal_copies=2, crawl_ro
 FULL = Config("full", parse_copies=3, pdf_per_era=10, portal_copies=16, crawl_rounds=2,
               build_sizes=(10_000, 100_000), mem_parse_sizes=(10_000, 100_000))
 
-QUESTIONS = (1, 3, 7)   # README "Ten analyst questions" timed on the biggest warehouse
+QUESTIONS = (1, 3, 7)   # README "Thirteen analyst questions" timed on the biggest warehouse
 
 
 def log(msg: str) -> None:
@@ -415,7 +415,7 @@ def bench_build(cfg: Config, template_parsed: Path, work: Path) -> dict:
 
 def readme_questions() -> dict[int, tuple[str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Ten analyst questions", 1)[1]
+    section = text.split("## Thirteen analyst questions", 1)[1]
     return {int(n): (title.strip(), sql.strip()) for n, title, sql in
             re.findall(r"^(\d+)\. (.+?)\n```sql\n(.*?)```", section, re.S | re.M)}
 
@@ -634,6 +634,14 @@ def write_report(path: Path, cfg: Config, m: dict, r: dict, total_s: float) -> N
     for q in queries:
         add(f"| {q['n']}. {q['title']} | {q['rows']} | {q['first_s']:.3f} | {q['best_s']:.3f} |")
     add("")
+    if r.get("ocr"):
+        from benchmarks.ocr import markdown as ocr_markdown
+
+        add(ocr_markdown(r["ocr"]))
+    if r.get("office"):
+        from benchmarks.office_formats import markdown as office_markdown
+
+        add(office_markdown(r["office"]))
     if r.get("notes"):
         add("## Notes\n")
         add(r["notes"])
@@ -686,6 +694,12 @@ def main(argv: list[str] | None = None) -> int:
     results["parse_memory"] = bench_parse_memory(cfg, template, work)
     results["build"] = bench_build(cfg, template, work)
     results["queries"] = bench_queries(results["build"][max(results["build"])]["db"])
+    from benchmarks.ocr import bench_ocr  # OCR of image-only reports (tesseract): seconds/page, accuracy
+
+    results["ocr"] = bench_ocr(work / "ocr", reports=1 if args.quick else 4)
+    from benchmarks.office_formats import bench_office  # .doc/.wps/.xls/.xlsx/.et readers
+
+    results["office"] = bench_office(repeat=5 if args.quick else 50)
     findings = ROOT / "benchmarks" / "findings.md"
     if findings.exists() and cfg.name == "full":
         results["notes"] = findings.read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""python -m demo_portal generate OUT_DIR [--seed N] | serve OUT_DIR [--port N] | verify OUT_DIR"""
+"""python -m demo_portal generate OUT_DIR [--seed N] | serve OUT_DIR [--port N] [--round 2] | verify OUT_DIR"""
 from __future__ import annotations
 
 import argparse
@@ -18,26 +18,54 @@ def main(argv: list[str] | None = None) -> None:
     serve = sub.add_parser("serve", help="serve OUT_DIR/site on 127.0.0.1 until interrupted")
     serve.add_argument("out_dir", type=Path)
     serve.add_argument("--port", type=int, default=0)
+    serve.add_argument("--round", type=int, default=1, choices=(1, 2),
+                       help="2: serve the reports edited since the first crawl (site_round2/) at their URLs")
     verify = sub.add_parser("verify", help="parse every report file of OUT_DIR and compare with the answer key")
     verify.add_argument("out_dir", type=Path)
+    verify.add_argument("--database", type=Path,
+                        help="also score the answer key's timeliness, changes and reconciliation against this "
+                             "built warehouse (e.g. data/demo/warehouse.duckdb)")
+    verify.add_argument("--skip-parse", action="store_true", help="do not parse the report files (with --database)")
     args = parser.parse_args(argv)
     if args.command == "verify":
         import json
 
         from demo_portal.verify import verify_portal_parse
 
-        key = json.loads((args.out_dir / "answer_key.json").read_text(encoding="utf-8"))
-        problems = verify_portal_parse(args.out_dir, key)
-        for path, diff in problems.items():
-            print(path, {k: (dict(list(v.items())[:6]) if isinstance(v, dict) else v) for k, v in diff.items()})
-        print(f"{len(problems)} of {len(key['reports'])} reports differ from the answer key")
-        raise SystemExit(1 if problems else 0)
+        from demo_portal.verify import SCORED_APART, verify_formats, verify_warehouse
+
+        key_file = args.out_dir / "answer_key.json"
+        if not key_file.is_file():
+            parser.error(f"no answer key at {key_file} (run: python -m demo_portal generate {args.out_dir})")
+        if args.database is not None and not args.database.is_file():
+            parser.error(f"no warehouse at {args.database}")
+        key = json.loads(key_file.read_text(encoding="utf-8"))
+        problems = {}
+        if not (args.skip_parse and args.database):
+            problems = verify_portal_parse(args.out_dir, key)
+            for path, diff in problems.items():
+                print(path, {k: (dict(list(v.items())[:6]) if isinstance(v, dict) else v) for k, v in diff.items()})
+            apart = sum(1 for r in key["reports"] if r.get("format") in SCORED_APART)
+            print(f"{len(problems)} of {len(key['reports']) - apart} reports differ from the answer key"
+                  + (f" (and {apart} image-only reports scored apart:)" if apart else ""))
+            print("\n".join(verify_formats(args.out_dir, key)))
+        ok = True
+        if args.database is not None:
+            lines, ok = verify_warehouse(args.database, key)
+            print("\n".join(lines))
+        raise SystemExit(1 if problems or not ok else 0)
     if args.command == "generate":
-        key = generate_portal(args.out_dir, args.seed)
+        from demo_portal.scan import FontMissing
+
+        try:
+            key = generate_portal(args.out_dir, args.seed)
+        except FontMissing as exc:
+            parser.exit(1, f"error: {exc}\n")
         facts = sum(len(r["facts"]) for r in key["reports"])
         print(f"wrote {args.out_dir}: {len(key['reports'])} reports, {facts} facts")
         return
     with serve_portal(args.out_dir / "site", port=args.port) as server:
+        server.set_round(args.round)
         sources = args.out_dir / "sources.yaml"
         if sources.exists():
             resolved = args.out_dir / "sources.resolved.yaml"

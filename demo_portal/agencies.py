@@ -43,7 +43,9 @@ class Agency:
     short: str                      # how the body calls itself in prose ("我厅", "本局")
     makes_rules: bool = False       # only provincial / prefecture governments issue 规章
     style: Style = field(default_factory=Style)
-    missing_years: tuple[int, ...] = ()
+    missing_years: tuple[int, ...] = ()  # years inside its life it published no report (planted: missing)
+    established: int | None = None  # first year the body existed (registry field `established`)
+    abolished: int | None = None    # year it was abolished: no report expected for it or later (`abolished`)
 
     @property
     def province(self) -> str:
@@ -59,8 +61,20 @@ class Agency:
     def current_name(self) -> str:
         return self.names[-1][0]
 
+    @property
+    def first_year(self) -> int:
+        return max(FIRST_YEAR, self.established or FIRST_YEAR)
+
+    @property
+    def last_year(self) -> int:
+        return min(LAST_YEAR, (self.abolished - 1) if self.abolished else LAST_YEAR)
+
+    def expected_years(self) -> list[int]:
+        """The report years the body existed in: established .. abolished - 1, within the portal's years."""
+        return list(range(self.first_year, self.last_year + 1))
+
     def report_years(self) -> list[int]:
-        return [y for y in range(FIRST_YEAR, LAST_YEAR + 1) if y not in self.missing_years]
+        return [y for y in self.expected_years() if y not in self.missing_years]
 
 
 def _one_name(name: str) -> tuple[tuple[str, int, int], ...]:
@@ -101,7 +115,13 @@ AGENCIES: tuple[Agency, ...] = (
     Agency("flx-bsz", _one_name("枫林县白石镇人民政府"), "township", "580123", CITY, "枫林县", "flx", 2, "我镇",
            style=Style(charset="gb2312", zero="")),
     Agency("sxq-ljjd", _one_name("松溪区临江街道办事处"), "township", "580102", CITY, "松溪区", "sxq", 3, "我街道",
-           style=Style(fullwidth_digits=True, zero="0"), missing_years=(2014, 2015)),
+           style=Style(fullwidth_digits=True, zero="0"), established=2016),
+    # created in the 2019 institutional reform: expected from 2019 on, never missing before
+    Agency("lzs-yjj", (("岚州市应急管理局", 2019, LAST_YEAR),), "department", "580100", CITY, None, "lzs", 14, "我局",
+           style=Style(zero="0"), established=2019),
+    # abolished in the same reform (merged into lzs-yjj): its last report is for 2018
+    Agency("lzs-ajj", (("岚州市安全生产监督管理局", FIRST_YEAR, 2018),), "department", "580100", CITY, None, "lzs", 8,
+           "我局", style=Style(zero="—"), abolished=2019),
 )
 
 BY_ID = {a.agency_id: a for a in AGENCIES}
@@ -118,4 +138,6 @@ def registry_entry(agency: Agency, years_by_name: dict[str, list[int]]) -> dict:
         "city": agency.city,
         "county": agency.county,
         "parent_agency_id": agency.parent_agency_id,
+        **({"established": agency.established} if agency.established else {}),
+        **({"abolished": agency.abolished} if agency.abolished else {}),
     }

@@ -2,7 +2,9 @@
 
     generate_portal(out_dir, seed=2024) writes
       out_dir/site/...          the files to serve (HTML in UTF-8 or GB18030, PDFs, robots.txt, _faults.json)
-      out_dir/answer_key.json   every report with the facts it states and the checks it fails
+      out_dir/site_round2/...   what the server serves instead from its round 2 on (a report edited in place)
+      out_dir/answer_key.json   every report with the facts it states and the checks it fails; issue 15's
+                                timeliness, changes and reconciliation lists (demo_portal.cases)
       out_dir/agencies.yaml     the agency registry
       out_dir/sources.yaml      the crawl source
 
@@ -27,7 +29,7 @@ from warehouse.checks import evaluate_checks
 from warehouse.facts import Fact, dedupe_facts
 from warehouse.metrics import APPLICANT_KEYS
 
-from demo_portal import pages, prose, tables
+from demo_portal import cases, pages, prose, tables
 from demo_portal.agencies import AGENCIES, BY_ID, Agency, registry_entry
 from demo_portal.figures import AgencyState, Figures, prose_figures, table_figures
 from demo_portal.pdf import render_pdf
@@ -47,6 +49,24 @@ BROKEN_404 = ("flx-jyj", 2017)          # listed, but the link answers 404
 FLAKY_500 = ("lzs", 2021)               # answers 500 on the first request, 200 after
 PDF_ONLY = (("flx", 2022), ("lzs-zjj", 2023))
 STATS_TABLE_YEARS = range(2016, 2019)   # prose years in which stats_table agencies attach the table
+# Issue 15: timeliness, versions, reconciliation (answer key: timeliness, changes, reconciliation).
+PUBLISHED_ON = {                        # dates that differ from the usual early-in-the-year publication
+    ("lzs-gaj", 2020): "2021-03-16",    # late: departments are due by 31 January since the 2019 regulation
+    ("flx", 2016): "2017-05-09",        # late: every body due by 31 March under the 2008 regulation
+    ("sxq-ljjd", 2021): "2022-06-20",   # late: a township, due by 31 March
+    ("lzs-czj", 2021): "2022-01-31",    # on time: published on the deadline itself
+}
+URL_DATE_ONLY = ("lz-gxq", 2022)        # the page states no date; its TRS URL /202303/t20230319_N.html does
+NO_DATE = ("sxq-czj", 2023)             # no date on the page, in the URL or in the listing: date_unknown
+EDITED_IN_ROUND_2 = ("lzs-zjj", 2022)   # the server's round 2 serves a silently edited body at the same URL
+SUMMARY_PARENT = "sxq"                  # its table-era figures are the sums of its children's (match)
+MISMATCH_PARENT = "flx"                 # its figures are its own (mismatch; 2020 incomplete: flx-rsj missing)
+# Issue 14: formats without a text layer, and spreadsheets (demo_portal.scan). Answer key: "format".
+OTHER_FORMATS = {
+    ("qcs-bgt", 2022): "scanned_pdf",   # an image-only PDF attachment: pages scanned (rotation, blur, JPEG)
+    ("lzs-gaj", 2023): "image_html",    # a 图片版 page: its text in HTML, its three tables as PNG/JPEG <img>s
+    ("lzs-yjj", 2021): "xlsx",          # the tables as an .xlsx attachment of a page carrying the text
+}
 
 EXPECTED_FAILURES = {
     HANDLED_OFF_BY_ONE: {"requests_balance_total", "requests_outcomes_total", "requests_applicant_columns"},
@@ -79,7 +99,11 @@ class Report:
     paths: list[str] = field(default_factory=list)          # where the report itself is served
     superseded_paths: list[str] = field(default_factory=list)
     landing_paths: list[str] = field(default_factory=list)  # HTML pages linking a PDF attachment
+    image_paths: list[str] = field(default_factory=list)    # the table images of a 图片版 page
     fmt: str = "html"
+    first_published: str | None = None      # a corrected report: the date of the version first published
+    superseded_facts: list[Fact] = field(default_factory=list)
+    revised_facts: list[Fact] = field(default_factory=list)  # the body served in round 2 (EDITED_IN_ROUND_2)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -113,6 +137,7 @@ class PortalBuilder:
         self.reports: list[Report] = []
         self.non_report_paths: list[str] = []
         self.faults: dict[str, list[str]] = {"not_found": [], "fail_once": []}
+        self.round2_files: dict[str, bytes] = {}   # served instead of files[path] from round 2 on
         self.next_id = 100000 + self.rng.randint(0, 50000)
 
     # ------------------------------------------------------------ ids, dates, encoding
@@ -150,11 +175,11 @@ class PortalBuilder:
         ym, ymd = date[:7].replace("-", ""), date.replace("-", "")
         return f"{slug}/zfxxgknb/{ym}/t{ymd}_{article_id}.{ext}"
 
-    def list_in(self, column: str, title: str, path: str, date: str, article_id: int) -> None:
+    def list_in(self, column: str, title: str, path: str, date: str, article_id: int, shown: bool = True) -> None:
         href = "./" + path.split("/zfxxgknb/", 1)[1]
         if not path.startswith(column + "/"):
             href = "/" + path
-        self.columns[column].append((pages.ListItem(title, href, date), article_id))
+        self.columns[column].append((pages.ListItem(title, href, date, shown), article_id))
 
     # ------------------------------------------------------------ figures
     def plan(self) -> None:
@@ -166,6 +191,27 @@ class PortalBuilder:
                 previous = report
                 if report.key != BROKEN_404:
                     self.reports.append(report)
+        self.sum_children_into(SUMMARY_PARENT)
+
+    def sum_children_into(self, parent_id: str) -> None:
+        """The parent's table-era figures become the sums of its children's (本级及所属单位汇总)."""
+        children = [a.agency_id for a in self.agencies if a.parent_agency_id == parent_id]
+        by_key = {r.key: r for r in self.reports}
+        for report in self.reports:
+            if report.agency.agency_id != parent_id or report.era == "prose":
+                continue
+            kids = [by_key[(c, report.year)] for c in children if (c, report.year) in by_key]
+            if not kids or any(k.era != report.era for k in kids):
+                continue
+            figs = report.figures
+            for key in figs.requests:
+                figs.requests[key] = sum(k.figures.requests[key] for k in kids)
+            for key in figs.reviews:
+                figs.reviews[key] = sum(k.figures.reviews[key] for k in kids)
+            for key, (_, unit) in figs.proactive.items():
+                total = sum(k.figures.proactive[key][0] for k in kids)
+                figs.proactive[key] = (round(total, 4) if isinstance(total, float) else total, unit)
+            self.tamper(report)
 
     def plan_report(self, agency: Agency, year: int, state: AgencyState, previous: Report | None) -> Report:
         era = era_for(agency.agency_id, year)
@@ -181,6 +227,7 @@ class PortalBuilder:
         name = agency.name_in(year)
         title = self.rng.choice(TITLE_PATTERNS).format(name=name, year=year)
         report = Report(agency, year, era, name, title, self.report_date(agency, year), self.new_id(), figs)
+        report.date = PUBLISHED_ON.get(report.key, report.date)
         self.tamper(report)
         return report
 
@@ -200,6 +247,8 @@ class PortalBuilder:
         grid3 = tables.requests_grid(report.figures, style)
         grid4 = tables.reviews_grid(report.figures, style)
         blocks: list[tuple[str, object]] = [("para", p) for p in prose.table_era_intro(agency, report.name, report.year, self.rng)]
+        if agency.agency_id == SUMMARY_PARENT:
+            blocks.append(("para", f"本报告统计数据为{report.name}本级及所属部门、街道（乡镇）汇总数据。"))
         heading, paras = prose.overall_section(agency, report.name, report.year, self.rng)
         blocks += [("heading", heading)] + [("para", p) for p in paras]
         blocks += [("heading", "二、主动公开政府信息情况"), ("table", (grid2, [38])),
@@ -237,16 +286,24 @@ class PortalBuilder:
 
     def publish(self, report: Report) -> None:
         agency = report.agency
+        saved = self.rng.getstate()
         blocks, report.facts = (self.prose_blocks(report) if report.era == "prose" else self.table_blocks(report))
         fmt = tables.NumberFormat(agency.style, self.rng)
         word = agency.style.word_markup and report.era != "prose"
         path = self.article_path(agency.agency_id, report.date, report.article_id)
+        if report.key == NO_DATE:   # a CMS whose article URLs carry no date
+            path = f"{agency.agency_id}/zfxxgknb/content_{report.article_id}.html"
         if report.key in PDF_ONLY:
             self.publish_pdf(report, blocks, fmt, path)
+        elif report.key in OTHER_FORMATS:
+            self.publish_other_format(report, blocks, fmt, path)
         else:
             body = self.blocks_html(blocks, fmt, word)
             self.publish_html(report, path, body)
-        self.list_in(agency.agency_id, report.title, path, report.date, report.article_id)
+        self.list_in(agency.agency_id, report.title, path, report.date, report.article_id,
+                     shown=report.key != NO_DATE)
+        if report.key == EDITED_IN_ROUND_2:
+            self.publish_silent_edit(report, path, saved)
         if report.key == CORRECTED:
             self.publish_correction(report, blocks, fmt, word, path)
         if report.key[:2] == DUPLICATE[:2]:
@@ -257,13 +314,40 @@ class PortalBuilder:
         if report.key == FLAKY_500:
             self.faults["fail_once"].append("/" + path)
 
-    def publish_html(self, report: Report, path: str, body: str, title: str | None = None) -> None:
+    def publish_html(self, report: Report, path: str, body: str, title: str | None = None,
+                     round2: bool = False) -> None:
         agency = report.agency
+        date = None if report.key in (URL_DATE_ONLY, NO_DATE) else report.date
         text, charset = self.render(agency, lambda cs: pages.article_page(
-            slug=agency.agency_id, title=title or report.title, publisher=report.name, date=report.date,
+            slug=agency.agency_id, title=title or report.title, publisher=report.name, date=date,
             index_no=self.index_no(agency, report), body=body, charset=cs))
+        if round2:
+            self.round2_files[path] = text.encode("gb18030") if charset != "utf-8" else text.encode("utf-8")
+            return
         self.write_page(path, text, charset)
         report.paths.append(path)
+
+    def publish_silent_edit(self, report: Report, path: str, saved_rng_state) -> None:
+        """The same page re-rendered (same words: the random stream replayed) with a few figures edited,
+        served at the same URL from round 2 on: 3 natural-person requests granted in part instead of in
+        full, 15 more penalty decisions. The report's identities still hold."""
+        main_rng, self.rng = self.rng, random.Random()
+        self.rng.setstate(saved_rng_state)
+        try:
+            edited = copy.deepcopy(report)
+            req = edited.figures.requests
+            moved = min(3, req[("granted", "natural_person")])
+            for col in ("natural_person", "total"):
+                req[("granted", col)] -= moved
+                req[("partially_granted", col)] += moved
+            value, unit = edited.figures.proactive[("administrative_penalty", "decisions")]
+            edited.figures.proactive[("administrative_penalty", "decisions")] = (value + 15, unit)
+            blocks, report.revised_facts = self.table_blocks(edited)
+            fmt = tables.NumberFormat(report.agency.style, self.rng)
+            word = report.agency.style.word_markup
+            self.publish_html(report, path, self.blocks_html(blocks, fmt, word), round2=True)
+        finally:
+            self.rng = main_rng
 
     def publish_pdf(self, report: Report, blocks, fmt: tables.NumberFormat, landing: str) -> None:
         pdf_path = landing.rsplit("/", 1)[0] + f"/P0{report.date.replace('-', '')}{report.article_id}.pdf"
@@ -275,16 +359,55 @@ class PortalBuilder:
         report.paths.append(pdf_path)
         report.fmt = "pdf"
 
+    def publish_other_format(self, report: Report, blocks, fmt: tables.NumberFormat, page: str) -> None:
+        """Issue 14's formats; their noise comes from a random stream of their own (the portal's stays)."""
+        from demo_portal import scan
+
+        kind = OTHER_FORMATS[report.key]
+        rng = random.Random(f"{report.agency.agency_id}-{report.year}-{kind}")
+        folder, stamp = page.rsplit("/", 1)[0], f"{report.date.replace('-', '')}{report.article_id}"
+        if kind == "image_html":
+            parts = []
+            for block, content in blocks:
+                if block != "table":
+                    parts.append(self.blocks_html([(block, content)], fmt, False))
+                    continue
+                ext = "jpg" if len(report.image_paths) % 2 else "png"   # png, jpg, png
+                name = f"W0{stamp}{len(report.image_paths) + 1}.{ext}"
+                self.files[f"{folder}/{name}"] = scan.table_image(content[0], fmt, content[1], rng, ext.replace("jpg", "jpeg"))
+                report.image_paths.append(f"{folder}/{name}")
+                parts.append(f'<p style="text-align:center"><a href="./{name}" target="_blank">'
+                             f'<img src="./{name}" border="0" alt="" /></a></p>')
+            self.publish_html(report, page, "\n".join(parts))
+        else:
+            ext = "pdf" if kind == "scanned_pdf" else "xlsx"
+            attachment = f"{folder}/P0{stamp}.{ext}"
+            if kind == "scanned_pdf":
+                self.files[attachment] = scan.scanned_pdf(report.title, blocks, fmt, rng)
+                body = pages.attachment_body(report.title, attachment.rsplit("/", 1)[1])
+            else:
+                self.files[attachment] = scan.tables_xlsx(report.title, blocks, fmt)
+                text = [(b, c) for b, c in blocks if b != "table"]
+                body = (self.blocks_html(text, fmt, False) + "\n"
+                        + f'<p>附件：<a href="./{attachment.rsplit("/", 1)[1]}">{pages.esc(report.title)}'
+                          "统计表.xlsx</a></p>")
+            self.publish_html(report, page, body)
+            report.paths.remove(page)
+            report.landing_paths.append(page)
+            report.paths.append(attachment)
+        report.fmt = kind
+
     def publish_correction(self, report: Report, blocks, fmt, word: bool, original_path: str) -> None:
         """The page first published carries a wrong figure; the 更正版 published later is the report."""
         wrong = copy.deepcopy(report)
         value, unit = wrong.figures.proactive[("administrative_licensing", "decisions")]
         wrong.figures.proactive[("administrative_licensing", "decisions")] = (value + 90, unit)
-        wrong_blocks, _ = self.table_blocks(wrong)
+        wrong_blocks, report.superseded_facts = self.table_blocks(wrong)
         report.paths.clear()
         self.publish_html(report, original_path, self.blocks_html(wrong_blocks, fmt, word))
         report.superseded_paths = list(report.paths)
         report.paths.clear()
+        report.first_published = report.date
         y = report.year + 1
         report.date = f"{y}-04-{self.rng.randint(10, 28):02d}"
         report.article_id = self.new_id()
@@ -316,7 +439,7 @@ class PortalBuilder:
 
     def news_for(self, agency: Agency) -> None:
         for _ in range(self.rng.randint(3, 7)):
-            year = self.rng.randint(2014, 2024)
+            year = self.rng.randint(agency.first_year, agency.last_year)
             name = agency.name_in(year)
             title = self.rng.choice(NEWS_TITLES).format(name=name, short=name, year=year)
             date = f"{year}-{self.rng.randint(4, 12):02d}-{self.rng.randint(1, 28):02d}"
@@ -383,14 +506,64 @@ def carry_over_matches(prev: Report, report: Report) -> bool:
 
 
 def report_entry(r: Report) -> dict:
-    return {
+    entry = {
         "agency_id": r.agency.agency_id, "agency_name": r.name, "report_year": r.year, "era": r.era,
         "title": r.title, "published_date": r.date, "format": r.fmt,
         "encoding": r.agency.style.charset if r.fmt == "html" else None,
         "urls": [url(p) for p in r.paths], "superseded_urls": [url(p) for p in r.superseded_paths],
         "landing_urls": [url(p) for p in r.landing_paths],
+        **({"image_urls": [url(p) for p in r.image_paths]} if r.image_paths else {}),
         "facts": [f.to_json() for f in r.facts], "failing_checks": r.failing_checks,
     }
+    if r.revised_facts:  # what the server's round 2 serves at the same URL (the current version then)
+        entry["revised_in_round"] = 2
+        entry["revised_facts"] = [f.to_json() for f in r.revised_facts]
+    return entry
+
+
+def date_source(r: Report) -> str | None:
+    if r.key == NO_DATE:
+        return None
+    return "url_path" if r.key == URL_DATE_ONLY else "page_field"  # PDFs: the date of their landing page
+
+
+def timeliness_key(builder: PortalBuilder) -> list[dict]:
+    """Every agency-year the body existed in, with its deadline and status (demo_portal.cases)."""
+    by_key = {r.key: r for r in builder.reports}
+    out = []
+    for agency in builder.agencies:
+        for year in agency.expected_years():
+            r = by_key.get((agency.agency_id, year))
+            published = None if r is None or r.key == NO_DATE else (r.first_published or r.date)
+            out.append(cases.timeliness_entry(agency, year, published, r and date_source(r), r is not None))
+    return out
+
+
+def changes_key(builder: PortalBuilder) -> list[dict]:
+    """Figures that differ between consecutive versions: the silent edit of round 2 and the 更正版."""
+    out = []
+    for r in builder.reports:
+        versions = []
+        if r.superseded_facts:
+            versions.append(("correction", r.superseded_facts, r.facts, r.superseded_paths[0], r.paths[0]))
+        if r.revised_facts:
+            versions.append(("silent_edit", r.facts, r.revised_facts, r.paths[0], r.paths[0]))
+        for kind, old, new, old_path, new_path in versions:
+            for change in cases.fact_changes([f.to_json() for f in old], [f.to_json() for f in new]):
+                out.append({"agency_id": r.agency.agency_id, "report_year": r.year, **change, "kind": kind,
+                            "old_url": url(old_path), "new_url": url(new_path)})
+    return out
+
+
+def reconciliation_key(builder: PortalBuilder) -> list[dict]:
+    """The planted parents' measures against their children's sums, 2019 on (the current versions)."""
+    current = {r.key: (r.era, [f.to_json() for f in (r.revised_facts or r.facts)]) for r in builder.reports}
+    expected = {a.agency_id: set(a.expected_years()) for a in builder.agencies}
+    out = []
+    for parent in (SUMMARY_PARENT, MISMATCH_PARENT):
+        children = [a.agency_id for a in builder.agencies if a.parent_agency_id == parent]
+        out += cases.reconciliation_entries(parent, range(2019, 2025), current, children, expected)
+    return out
 
 
 def build_portal(builder: PortalBuilder) -> list[str]:
@@ -421,15 +594,20 @@ def generate_portal(out_dir: Path, seed: int = 2024) -> dict:
         "broken_urls": [{"url": url(p.lstrip("/")), "status": 404} for p in builder.faults["not_found"]],
         "flaky_urls": [{"url": url(p.lstrip("/")), "status_first": 500} for p in builder.faults["fail_once"]],
         "disallowed_urls": [url("admin/login.html")],
+        "rounds": {"2": [url(p) for p in sorted(builder.round2_files)]},
+        "timeliness": timeliness_key(builder),
+        "changes": changes_key(builder),
+        "reconciliation": reconciliation_key(builder),
     }
     write_outputs(out_dir, builder, key)
     return key
 
 
 def key_json(key: dict) -> str:
-    """Indented JSON with each fact on one line (keeps the file small and diffable)."""
+    """Indented JSON with each fact (and each timeliness, change, reconciliation entry) on one line."""
     text = json.dumps(key, ensure_ascii=False, indent=1)
-    return re.sub(r'\{\n\s*"table"[^{}]*\}', lambda m: re.sub(r"\n\s*", " ", m.group(0)), text)
+    return re.sub(r'\{\n\s*"(?:table|agency_id|parent_agency_id)"[^{}\[\]]*\}',
+                  lambda m: re.sub(r"\n\s*", " ", m.group(0)), text)
 
 
 def write_outputs(out_dir: Path, builder: PortalBuilder, key: dict) -> None:
@@ -438,6 +616,13 @@ def write_outputs(out_dir: Path, builder: PortalBuilder, key: dict) -> None:
         shutil.rmtree(site)
     for path, data in sorted(builder.files.items()):
         target = site / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    round2 = out_dir / "site_round2"
+    if round2.exists():
+        shutil.rmtree(round2)
+    for path, data in sorted(builder.round2_files.items()):
+        target = round2 / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
     (out_dir / "answer_key.json").write_text(key_json(key), encoding="utf-8")

@@ -29,11 +29,11 @@ FOOT = Template("""<div class="footer"><p>主办：青川省人民政府办公�
 ARTICLE = Template("""<div class="position">您现在的位置：<a href="/index.html">首页</a>&nbsp;&gt;&nbsp;<a href="/$slug/index.html">信息公开</a>&nbsp;&gt;&nbsp;<a href="/$slug/zfxxgknb/index.html">$column</a></div>
 <table class="xxgk_meta" width="100%" border="0" cellspacing="0" cellpadding="0">
 <tr><td class="t1">索引号：</td><td>$index_no</td><td class="t1">发布机构：</td><td>$publisher</td></tr>
-<tr><td class="t1">发布日期：</td><td>$date</td><td class="t1">主题分类：</td><td>$topic</td></tr>
+<tr>$date_cells<td class="t1">主题分类：</td><td>$topic</td></tr>
 </table>
 <div class="article">
 <h1 class="article_title">$title</h1>
-<div class="article_info">发布时间：$date&nbsp;&nbsp;来源：$publisher&nbsp;&nbsp;<span>【字体：大 中 小】</span></div>
+<div class="article_info">$date_info来源：$publisher&nbsp;&nbsp;<span>【字体：大 中 小】</span></div>
 <div class="TRS_Editor">
 $body
 </div>
@@ -72,7 +72,8 @@ def page(title: str, main: str, charset: str = "utf-8") -> str:
 class ListItem:
     title: str
     href: str        # relative to the column directory
-    date: str        # YYYY-MM-DD
+    date: str        # YYYY-MM-DD (orders the column)
+    shown: bool = True  # False: the listing prints no date for this item
 
 
 def page_file(index: int) -> str:
@@ -98,7 +99,7 @@ def listing_page(agency_name: str, slug: str, items: list[ListItem], count: int,
     rows = "\n".join(
         f'<tr valign="top"><td width="25"><img src="/images/ico2.jpg" /></td>'
         f'<td width="550"><a href="{item.href}" target="_blank" title="{html.escape(item.title)}">{esc(item.title)}</a></td>'
-        f"<td>{item.date}</td></tr>" for item in items)
+        f"<td>{item.date if item.shown else ''}</td></tr>" for item in items)
     main = f"""<table width="1006" border="0" cellspacing="0" cellpadding="0" align="center"><tr>
 <td width="220" valign="top" class="left"><div class="left_title">{esc(agency_name)}</div>
 <ul><li><a href="/{slug}/index.html">信息公开指南</a></li><li><a href="./index.html">{COLUMN_TITLE}</a></li></ul></td>
@@ -114,10 +115,14 @@ def listing_page(agency_name: str, slug: str, items: list[ListItem], count: int,
     return page(f"{COLUMN_TITLE}_{agency_name}", main, charset)
 
 
-def article_page(*, slug: str, title: str, publisher: str, date: str, index_no: str, body: str,
+def article_page(*, slug: str, title: str, publisher: str, date: str | None, index_no: str, body: str,
                  charset: str, topic: str = "政务公开") -> str:
+    """date None: a page that states no date at all (no 发布日期 field, no 发布时间 line)."""
+    date_cells = (f'<td class="t1">发布日期：</td><td>{date}</td>' if date
+                  else '<td class="t1">文　　号：</td><td></td>')
+    date_info = f"发布时间：{date}&nbsp;&nbsp;" if date else ""
     main = ARTICLE.substitute(slug=slug, column=COLUMN_TITLE, index_no=index_no, publisher=esc(publisher),
-                              date=date, topic=topic, title=esc(title), body=body)
+                              date_cells=date_cells, date_info=date_info, topic=topic, title=esc(title), body=body)
     return page(title, main, charset)
 
 

@@ -7,6 +7,11 @@ Faults come from site/_faults.json (written by the generator):
 {"not_found": ["/a/b.html"], "fail_once": ["/c/d.html"]} — `not_found` paths answer
 404, `fail_once` paths answer 500 on their first request and 200 afterwards.
 HTML pages are sent with the charset their <meta> declares.
+
+Rounds: the portal changes between crawls. `server.set_round(2)` (or `serve --round 2`) serves,
+from then on, the files of the directory `site_round2/` beside the site (written by the generator:
+reports edited in place, without notice) instead of the site's own at the same paths; round 1
+serves the site as generated.
 """
 from __future__ import annotations
 
@@ -22,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 
 META_CHARSET = re.compile(rb"charset=[\"']?([A-Za-z0-9_-]+)", re.I)
 CONTENT_TYPES = {".pdf": "application/pdf", ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
-                 ".json": "application/json", ".jpg": "image/jpeg", ".png": "image/png"}
+                 ".json": "application/json", ".jpg": "image/jpeg", ".png": "image/png",
+                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 HIDDEN = {"/_faults.json"}
 
 
@@ -87,6 +93,7 @@ class PortalServer(ThreadingHTTPServer):
         self.not_found = set(faults.get("not_found", []))
         self.fail_once = set(faults.get("fail_once", []))
         self.requests: list[str] = []          # every path asked for, in order
+        self.round = 1
         self._lock = threading.Lock()
         self._failed: set[str] = set()
         self._thread: threading.Thread | None = None
@@ -95,6 +102,20 @@ class PortalServer(ThreadingHTTPServer):
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}"
+
+    def set_round(self, number: int) -> None:
+        """Serve round `number`: the files of site_round2 .. site_round<number> over the site's."""
+        if number < 1:
+            raise ValueError("rounds start at 1")
+        self.round = number
+
+    def _overlay(self, relative: str) -> Path | None:
+        for n in range(self.round, 1, -1):
+            root = (self.site_dir.parent / f"site_round{n}").resolve()
+            file = (root / relative).resolve()
+            if file.is_relative_to(root) and file.is_file():
+                return file
+        return None
 
     def record(self, path: str) -> None:
         with self._lock:
@@ -112,6 +133,7 @@ class PortalServer(ThreadingHTTPServer):
             return self.error(HTTPStatus.NOT_FOUND)
         if file.is_dir():
             file = file / "index.html"
+        file = self._overlay(str(file.relative_to(self.site_dir))) or file
         if not file.is_file():
             return self.error(HTTPStatus.NOT_FOUND)
         data = file.read_bytes()

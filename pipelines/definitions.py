@@ -23,6 +23,12 @@ from warehouse.checks import CHECK_FAMILIES
 
 # Identity checks on fct_check_results: Dagster check name -> check_name prefix in the table.
 IDENTITY_CHECKS = CHECK_FAMILIES  # declared once, in the domain
+# Checks on the timeliness and versions models (issue 15): check name -> the asset it checks.
+WAREHOUSE_CHECKS = {"missing_reports_per_source": "mart_report_timeliness",
+                    "reports_changed_since_last_run": "fct_report_changes"}
+# Metadata of fct_report_changes' materialisation: the newest first_seen_at the build saw, so the
+# next run's reports_changed_since_last_run counts only versions first seen after it.
+LATEST_FIRST_SEEN = "latest_first_seen_at"
 
 
 # The regulations took effect in 2008; a year's report appears early the next year.
@@ -64,7 +70,7 @@ def raw_archive(context: AssetExecutionContext, archive: RawArchiveResource, cra
     run_id = new_run_id(prefix=context.run.run_id[:8])
     summary = run_crawl(Path(crawl.sources_path), archive.path, run_id,
                         profile=crawl.profile, base_url=crawl.base_url or None,
-                        full_walk=config.full_walk)
+                        full_walk=config.full_walk, revisit_days=crawl.revisit_days)
     per_source = summary.get("sources", {})
     # the crawl's own verdict: reports archived by earlier runs count, so a quiet night passes
     empty = sorted(sid for sid, counts in per_source.items() if counts.get("status") == "no_reports")
@@ -121,20 +127,38 @@ MODELS = load_models()
     specs=[AssetSpec(name, deps=[*m.deps] or [parsed_reports], description=m.description,
                      kinds={"duckdb", "sql"})
            for name, m in MODELS.items()],
-    check_specs=[AssetCheckSpec(check, asset="fct_check_results") for check in IDENTITY_CHECKS],
+    check_specs=[AssetCheckSpec(check, asset="fct_check_results") for check in IDENTITY_CHECKS]
+                + [AssetCheckSpec(check, asset=asset) for check, asset in WAREHOUSE_CHECKS.items()],
 )
 def warehouse_models(context: AssetExecutionContext, parsed_store: ParsedStoreResource,
                      warehouse: WarehouseResource):
     """All SQL models, built together into a new DuckDB file swapped in atomically."""
     from warehouse.stages.build import build_warehouse
 
+    since = previous_metadata(context, "fct_report_changes", LATEST_FIRST_SEEN)   # before this run records its own
     stats = build_warehouse(parsed_store.path, warehouse.path)
+    changes = warehouse.report_changes_since(since)
     for name, s in stats.items():
         metadata = {"rows": s["rows"], "seconds": s["seconds"], "materialization": s["materialization"],
                     "unchanged": s["unchanged"], "database": str(warehouse.path)}
         if name.startswith(("mart_", "dim_")):
             metadata["preview"] = MetadataValue.md(warehouse.preview_markdown(name))
+        if name == "fct_report_changes" and changes.latest_first_seen_at:
+            metadata[LATEST_FIRST_SEEN] = changes.latest_first_seen_at
         yield MaterializeResult(asset_key=AssetKey(name), metadata=metadata)
+    missing = warehouse.missing_reports_per_source()
+    yield AssetCheckResult(
+        asset_key="mart_report_timeliness", check_name="missing_reports_per_source", passed=not missing,
+        severity=AssetCheckSeverity.WARN,  # a body that did not publish is news, not a broken build
+        metadata={"missing": sum(missing.values()), "per_source": MetadataValue.json(missing)})
+    yield AssetCheckResult(
+        asset_key="fct_report_changes", check_name="reports_changed_since_last_run", passed=not changes.figures,
+        severity=AssetCheckSeverity.WARN,
+        metadata={"since": since or "the first run", "figures_changed": changes.figures,
+                  "reports_changed": len(changes.reports),
+                  "changed": MetadataValue.md("\n".join(f"- {agency_name} ({agency}) {year}: {n} figure(s)"
+                                                        for agency, agency_name, year, n in changes.reports[:50])
+                                              or "none")})
     for check, prefix in IDENTITY_CHECKS.items():
         found = warehouse.check_failures(prefix)
         yield AssetCheckResult(
@@ -143,6 +167,14 @@ def warehouse_models(context: AssetExecutionContext, parsed_store: ParsedStoreRe
             metadata={"evaluated": found.evaluated, "failing_reports": len(found.failing),
                       "failing": MetadataValue.md("\n".join(f"- {a} {y}: {c}" for a, y, c in found.failing[:50])
                                                   or "none")})
+
+
+def previous_metadata(context: AssetExecutionContext, asset: str, key: str) -> str | None:
+    """A metadata value of the asset's latest materialisation (None when there is none, or it lacks the key)."""
+    event = context.instance.get_latest_materialization_event(AssetKey(asset))
+    materialization = event.asset_materialization if event else None
+    value = materialization.metadata.get(key) if materialization else None
+    return value.value if value is not None else None
 
 
 crawl_parse_build = define_asset_job("crawl_parse_build", selection="*", executor_def=in_process_executor,

@@ -66,6 +66,12 @@ class WarehouseResource(ConfigurableResource):
     def preview_markdown(self, table: str) -> str:
         return inspection.preview_markdown(self.path, table)
 
+    def missing_reports_per_source(self) -> dict[str, int]:
+        return inspection.missing_reports_per_source(self.path)
+
+    def report_changes_since(self, since: str | None) -> inspection.ReportChanges:
+        return inspection.report_changes_since(self.path, since)
+
 
 class CrawlSettingsResource(ConfigurableResource):
     """What to crawl and how. The defaults need no secrets and never reach outside 127.0.0.1."""
@@ -76,6 +82,9 @@ class CrawlSettingsResource(ConfigurableResource):
     max_report_drop_share: float = Field(
         default=0.5, description="a source whose reachable reports fall by more than this share since "
                                  "the last crawl fails reports_per_source_not_falling")
+    revisit_days: float = Field(
+        default=30.0, ge=0, description="request an archived report page or attachment again when its latest "
+                                        "fetch is this many days old (0: every run; spiders.revisit)")
 
 
 class ParseSettingsResource(ConfigurableResource):

@@ -78,13 +78,18 @@ def summarize(rows: list[dict], spider, circuits: dict[str, dict] | None = None)
             counts["refused_by_allow_list"] += 1
         if outcome == "circuit_skipped":
             cut_off.setdefault(row["source_id"] or "?", Counter())[_circuit_host(error)] += 1
+        if row.get("revisit_of") and row["status"] in (200, 304) and not error:
+            counts["revisited"] += 1
+            if row["status"] == 200 and row.get("sha256") != row["revisit_of"]:
+                counts["revisit_changed"] += 1
     sources = {}
     for source_id, counts in per_source.items():
         source = spider.sources.get(source_id)
         reach = spider.reach.get(source_id)
         entry = {key: counts[key] for key in ("pages_fetched", "listings", "reports", "attachments", "errors",
                                               "robots_forbidden", "depth_limited", "offsite_refused",
-                                              "refused_by_allow_list", "circuit_skipped")}
+                                              "refused_by_allow_list", "circuit_skipped", "revisited",
+                                              "revisit_changed")}
         entry["name"] = source.name if source else None
         entry["report_links_found"] = len(reach.report_links) if reach else 0
         entry["declared_items"] = reach.declared_items if reach else None
@@ -118,7 +123,8 @@ def summarize(rows: list[dict], spider, circuits: dict[str, dict] | None = None)
     for entry in sources.values():
         totals.update({k: entry[k] for k in ("pages_fetched", "listings", "reports", "attachments", "errors",
                                              "already_archived", "depth_limited", "listing_pages_not_walked",
-                                             "offsite_refused", "refused_by_allow_list", "circuit_skipped")})
+                                             "offsite_refused", "refused_by_allow_list", "circuit_skipped",
+                                             "revisited", "revisit_changed")})
     circuits = dict(circuits or {})
     return {"totals": dict(totals), "sources": sources, "circuits": circuits,
             "open_circuits": sorted(host for host, c in circuits.items() if c.get("opened"))}
@@ -148,8 +154,10 @@ class ArchivePipeline:
 
     def _keep(self, row: dict) -> dict:
         body = row.pop("body", None)
-        row["sha256"] = self.archive.put(body) if body is not None else None
-        row["size"] = len(body) if body is not None else None
+        if body is not None:
+            row["sha256"], row["size"] = self.archive.put(body), len(body)
+        else:  # no body; a 304 of a revisit names the body archived before
+            row["sha256"], row["size"] = row.get("sha256"), row.get("size")
         self.rows.append(row)
         return row
 

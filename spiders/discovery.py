@@ -103,7 +103,8 @@ REPORT_URL_PATTERNS = (
     re.compile(r"/year_details\.aspx\?[^#]*\bid=\d+", re.I),
 )
 ATTACHMENT_EXTENSIONS = frozenset(
-    {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "rtf", "zip", "rar", "7z"}
+    {"pdf", "doc", "docx", "wps", "xls", "xlsx", "et", "ofd", "rtf", "zip", "rar", "7z",
+     "png", "jpg", "jpeg", "gif", "webp"}  # 图片版 reports: their tables are images
 )
 _PAGE_FILE = re.compile(r"^(?P<prefix>index|list|default)(?:_(?P<n>\d+))?\.(?P<ext>s?html?|jsp|aspx?)$", re.I)
 MAX_GENERATED_PAGES = 500  # a runaway countPage must not flood the scheduler
@@ -383,3 +384,86 @@ def classify_links(html: str | bytes, page_url: str, allowed: AllowList | Iterab
                              else _declared_item_count(doc, html.decode("utf-8", "replace"))) if count_items else None,
         refused=list(refused.values()),
     )
+
+
+# --- images of a report page (图片版: the tables are <img>s) --------------------------
+
+MAX_PAGE_IMAGES = 30          # a report of images has 1-10; more is a gallery, not a report
+MIN_IMAGE_SIDE = 200          # a width or height attribute under this (px): an icon, a button
+_IMAGE_SOURCE_ATTRIBUTES = ("src", "data-src", "data-original")
+# Page furniture by its file or folder name (the report's own images are uploads: W0…png, 2023…jpg)
+_DECORATION_NAME = re.compile(
+    r"logo|icon|(?:^|[^a-z])ico(?:n|\d|[^a-z]|$)|btn|button|share|qr_?code|qrcode|ewm|erweima|(?:^|[^a-z])code"
+    r"|banner|arrow|spacer|blank|pixel|loading|bullet|dot\.", re.I)
+_DECORATION_FOLDERS = frozenset({"skin", "skins", "style", "styles", "css", "theme", "themes", "template",
+                                 "templates", "common", "icons", "icon", "logo", "btn"})
+# Parts of a page around the report body: their images are the site's, not the report's
+_FRAME_TAGS = frozenset({"header", "nav", "footer", "aside"})
+_FRAME_NAMES = re.compile(r"(?:^|[\s_-])(?:header|head|nav|navbar|menu|footer|foot|banner|share|sidebar|breadcrumb|"
+                          r"crumb|topbar|top|bottom|copyright|qrcode|ewm)(?:$|[\s_-])", re.I)
+_PIXELS = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:px)?\s*$", re.I)
+_STYLE_SIDE = re.compile(r"(?:^|;)\s*(width|height)\s*:\s*(\d+(?:\.\d+)?)\s*px", re.I)
+
+
+def _small_side(img) -> bool:
+    """Whether a width or height the <img> states (attribute or inline style, in pixels) is icon-sized."""
+    sides = []
+    for name in ("width", "height"):
+        found = _PIXELS.match(img.get(name) or "")
+        if found:
+            sides.append(float(found.group(1)))
+    sides += [float(m.group(2)) for m in _STYLE_SIDE.finditer(img.get("style") or "")]
+    return any(side < MIN_IMAGE_SIDE for side in sides)
+
+
+def _in_page_frame(img) -> bool:
+    """Whether the <img> sits in the page's header, navigation, footer, share bar … (by tag, id or class)."""
+    for node in img.iterancestors():
+        tag = node.tag if isinstance(node.tag, str) else ""
+        if tag.lower() in _FRAME_TAGS:
+            return True
+        names = f"{node.get('id') or ''} {node.get('class') or ''}"
+        if names.strip() and _FRAME_NAMES.search(names):
+            return True
+    return False
+
+
+def _decoration_url(url: str) -> bool:
+    path = urlsplit(url).path
+    folders = {part.lower() for part in posixpath.dirname(path).split("/") if part}
+    return bool(folders & _DECORATION_FOLDERS) or bool(_DECORATION_NAME.search(posixpath.basename(path)))
+
+
+def page_images(html: str | bytes, page_url: str, allowed: AllowList | Iterable[str] | None = None,
+                limit: int = MAX_PAGE_IMAGES) -> tuple[list[Link], list[RefusedLink]]:
+    """The images of a report page that may be its content (a 图片版 report's tables), in
+    document order: the `src`, `data-src` or `data-original` of each <img>, resolved to an
+    absolute URL. Left out: data: URIs, images in the page's header/navigation/footer/share
+    bar, icon-sized ones (a stated width or height under MIN_IMAGE_SIDE px), site furniture by
+    name (logo, icon, btn, share, qrcode, ewm …), and any past `limit`. ([followable], [refused
+    by the allow-list, with the reason]); titles are the alt text, else the file name."""
+    allow = as_allow_list(allowed, page_url)
+    doc = _parse_html(html)
+    base_url = _base_url(doc, page_url)
+    found: dict[str, Link] = {}
+    refused: dict[str, RefusedLink] = {}
+    for img in doc.iter("img"):
+        if len(found) >= limit:
+            break
+        sources = [(img.get(name) or "").strip() for name in _IMAGE_SOURCE_ATTRIBUTES]
+        # a lazy-loading page puts a placeholder in src and the image in data-src/data-original
+        sources = [s for s in sources if s and not s.lower().startswith("data:")]
+        if not sources or _small_side(img) or _in_page_frame(img):
+            continue
+        lazy = [s for s in sources[1:] if s]
+        href = lazy[0] if lazy and _decoration_url(urljoin(base_url, sources[0])) else sources[0]
+        url, refusal = resolve_href(href, base_url, allow)
+        if url is None or _decoration_url(url) or url in found or url in refused:
+            continue
+        title = " ".join((img.get("alt") or img.get("title") or "").split()) \
+            or posixpath.basename(urlsplit(url).path) or url
+        if refusal is None:
+            found[url] = Link(url, title)
+        else:
+            refused[url] = RefusedLink(url, title, "attachment", refusal)
+    return list(found.values()), list(refused.values())

@@ -25,10 +25,13 @@ def _forward_stderr(stream, tail: deque) -> None:
 
 def crawl_command(sources: Path | str, archive: Path | str, run_id: str, profile: str = "polite", *,
                   base_url: str | None = None, source_ids: list[str] | None = None, full_walk: bool = False,
-                  refetch: bool = False, include_disabled: bool = False, progress: str | None = None) -> list[str]:
-    """The `python -m spiders.run` command line for these options."""
+                  refetch: bool = False, include_disabled: bool = False, progress: str | None = None,
+                  revisit_days: float | None = None) -> list[str]:
+    """The `python -m spiders.run` command line for these options (revisit_days None: its default)."""
     cmd = [sys.executable, "-m", "spiders.run", "--sources", str(sources), "--archive", str(archive),
            "--run-id", run_id, "--profile", profile]
+    if revisit_days is not None:
+        cmd += ["--revisit-days", f"{revisit_days:g}"]
     if progress:
         cmd += ["--progress", progress]
     if base_url:
@@ -41,10 +44,10 @@ def crawl_command(sources: Path | str, archive: Path | str, run_id: str, profile
 
 def run_crawl(sources: Path, archive: Path, run_id: str, profile: str = "polite",
               base_url: str | None = None, source_ids: list[str] | None = None,
-              timeout: float | None = None, full_walk: bool = False) -> dict:
+              timeout: float | None = None, full_walk: bool = False, revisit_days: float | None = None) -> dict:
     """Run `python -m spiders.run` and return its summary (the JSON it writes next to the manifest)."""
     cmd = crawl_command(sources, archive, run_id, profile, base_url=base_url, source_ids=source_ids,
-                        full_walk=full_walk, progress="plain")
+                        full_walk=full_walk, progress="plain", revisit_days=revisit_days)
     tail: deque[str] = deque(maxlen=STDERR_TAIL_LINES)
     with subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) as proc:
         forwarder = threading.Thread(target=_forward_stderr, args=(proc.stderr, tail), daemon=True)

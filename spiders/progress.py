@@ -163,6 +163,8 @@ def summary_table(summary: dict) -> Table:
     columns = (("pages_fetched", "pages"), ("reports", "reports"), ("attachments", "attachments"),
                ("already_archived", "archived before"), ("errors", "errors"))
     totals = summary["totals"]
+    if totals.get("revisited"):  # archived pages asked again (spiders.revisit): how many, how many changed
+        columns += (("revisited", "revisited"), ("revisit_changed", "changed"))
     table = Table(title=f"crawl {summary['run_id']} ({summary['finish_reason']})", show_footer=True)
     table.add_column("source", footer="total")
     for key, label in columns:
@@ -172,7 +174,7 @@ def summary_table(summary: dict) -> Table:
         status = "[green]ok[/]" if entry["status"] == "ok" else f"[red]{entry['status']}[/]"
         if entry["warnings"]:
             status += f" [yellow]({len(entry['warnings'])} warnings)[/]"
-        table.add_row(escape(source_id), *(str(entry[key]) for key, _ in columns), status)
+        table.add_row(escape(source_id), *(str(entry.get(key, 0)) for key, _ in columns), status)
     return table
 
 

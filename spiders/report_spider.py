@@ -17,6 +17,10 @@ see spiders.run), a listing page whose reports are all archived and listed newes
 ends the paging of its column (its pagination links, or the API's next page, are not
 requested): the pages after it list older reports, archived too. Such a source's summary
 says listing_walk "partial", and its reach is then not compared (spiders.health).
+Revisits (spiders.revisit): archived report pages and attachments due a revisit (`revisits`, planned
+by spiders.run from the manifest) are requested again at the start, conditionally when their
+validators were kept; a 304 leaves a row pointing at the body archived before, a new body is archived
+as a new fetch of the URL. Links to them found on the walk are not requested twice.
 Only URLs on the source's allow-list are followed (spiders.origins: the origins — scheme, host,
 port — of its entry URLs and allowed_domains; http and https only), links and redirects alike:
 a report, attachment, column or pagination link off it is not requested but leaves a manifest
@@ -88,6 +92,8 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
     meta = request.meta
     redirects = meta.get("redirect_urls") or []
     content_type = response.headers.get(b"Content-Type") if response is not None else None
+    etag = response.headers.get(b"ETag") if response is not None else None
+    last_modified = response.headers.get(b"Last-Modified") if response is not None else None
     return {
         "url": redirects[0] if redirects else request.url,
         "final_url": response.url if response is not None else None,
@@ -102,6 +108,10 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
         "run_id": run_id,
         "error": error,
         "body": response.body if response is not None else None,
+        # validators of the body (kept by a manifest whose schema has the columns; read by spiders.revisit)
+        "etag": etag.decode("latin-1") if etag else None,
+        "last_modified": last_modified.decode("latin-1") if last_modified else None,
+        "revisit_of": meta.get("revisit_of"),   # the sha256 archived before, on a revisit
     }
 
 
@@ -123,13 +133,15 @@ class ReportSpider(scrapy.Spider):
     name = "reports"
 
     def __init__(self, sources: Iterable[Source], run_id: str, known_urls: Iterable[str] = (),
-                 partial_walk_sources: Iterable[str] = (), **kwargs):
+                 partial_walk_sources: Iterable[str] = (), revisits: dict | None = None, **kwargs):
         super().__init__(**kwargs)
         self.sources: dict[str, Source] = {s.id: s for s in sources}
         self.run_id = run_id
         # Report pages and attachments archived by earlier runs: published reports don't change
         # in place (a correction is a new page), so a nightly run fetches only new links.
         self.known_urls = frozenset(known_urls)
+        # ... except those due a revisit (spiders.revisit.Revisit by URL): requested again at the start
+        self.revisits: dict = dict(revisits or {})
         self.partial_walk_sources = frozenset(partial_walk_sources)
         # Scrapy's OffsiteMiddleware (hosts only) as a coarse net; each source's own allow-list
         # (spiders.origins: scheme, host and port) is applied in _follow and refuse_redirect
@@ -145,6 +157,12 @@ class ReportSpider(scrapy.Spider):
         for source in self.sources.values():
             for fetch in family_for(source).start(source):
                 yield self._fetch_request(fetch, source, referer=None)
+        for revisit in self.revisits.values():
+            source = self.sources.get(revisit.source_id)
+            if source is None or source.allow.refusal(revisit.url) is not None:
+                continue  # a source not crawled this run, or a URL its allow-list no longer admits
+            yield self._request(revisit.url, source, revisit.kind, link_title=revisit.link_title,
+                                referer=revisit.referer)
 
     # --- requests ---------------------------------------------------------------
 
@@ -161,6 +179,11 @@ class ReportSpider(scrapy.Spider):
                  referer: str | None = None) -> Request:
         meta = self._meta(source, kind, link_title, referer)
         headers = {"Referer": referer} if referer else {}
+        revisit = self.revisits.get(url) if kind in ("report", "attachment") else None
+        if revisit is not None:
+            headers.update(revisit.headers())
+            meta["revisit_of"], meta["revisit_size"] = revisit.sha256, revisit.size
+            meta["handle_httpstatus_list"] = RECORDED_ERROR_STATUSES + [304]
         if kind == "listing":
             # Listings change: always revalidate (a conditional request when the HTTP cache holds it).
             headers["Cache-Control"] = "no-cache"
@@ -190,7 +213,7 @@ class ReportSpider(scrapy.Spider):
             if refusal is not None:
                 yield from self._refuse(source, RefusedLink(url, title or "", kind, refusal), response.url)
                 continue
-            if kind in ("report", "attachment") and url in self.known_urls:
+            if kind in ("report", "attachment") and url in self.known_urls and url not in self.revisits:
                 self.reach[source.id].already_archived.add(url)
                 continue
             try:
@@ -228,6 +251,11 @@ class ReportSpider(scrapy.Spider):
         return manifest_row(response.request, response, run_id=self.run_id, **extra)
 
     def parse_page(self, response: Response):
+        if response.status == 304 and response.meta.get("revisit_of"):
+            # not modified: the row points at the body archived before (none is stored again)
+            yield {**self._row(response), "body": None, "sha256": response.meta["revisit_of"],
+                   "size": response.meta.get("revisit_size")}
+            return
         yield self._row(response)
         kind = response.meta["kind"]
         reads = response.meta.get("reads", "html")

@@ -4,6 +4,7 @@ cannot restart, so Dagster never runs a crawl in its own process):
     python -m spiders.run --sources sources.yaml --archive data/raw --run-id 20260101T000000 \
         [--profile polite|loopback] [--base-url http://127.0.0.1:8000] [--source ID ...] \
         [--include-disabled] [--user-agent UA] [--refetch] [--full-walk] [--full-walk-days DAYS] \
+        [--revisit-days DAYS] \
         [--max-size BYTES] [--download-timeout SECONDS] [--set NAME=VALUE ...] \
         [--progress auto|rich|plain|off] [--progress-interval SECONDS]
 
@@ -15,7 +16,9 @@ Progress goes to stderr (spiders.progress): a live panel when stderr is a termin
 a plain line every --progress-interval seconds (auto), and a per-source table at the end.
 
 Incremental: report pages and attachments already archived with status 200 are not
-fetched again (--refetch overrides); listing pages are revalidated through Scrapy's
+fetched again (--refetch overrides) until their latest fetch is --revisit-days old (default 30;
+0 = every run): then they are requested again, conditionally when the manifest kept their
+ETag / Last-Modified (spiders.revisit), and a changed body is archived as a new fetch; listing pages are revalidated through Scrapy's
 HTTP cache (RFC 2616 policy: If-None-Match / If-Modified-Since, 304 served from cache).
 A source walked in full within --full-walk-days (default 7) is walked partly: the paging of
 a column stops at a newest-first page whose reports are all archived (report_spider);
@@ -27,6 +30,8 @@ import argparse
 import json
 import sys
 from pathlib import Path
+
+from spiders.revisit import DEFAULT_REVISIT_DAYS
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,6 +50,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                     help="walk every listing to its last page (default: only sources due a full walk)")
     ap.add_argument("--full-walk-days", type=float, default=7.0, metavar="DAYS",
                     help="a source whose last full walk is this old is walked in full again (default 7)")
+    ap.add_argument("--revisit-days", type=float, default=DEFAULT_REVISIT_DAYS, metavar="DAYS",
+                    help="request an archived report page or attachment again when its latest fetch is this old "
+                         f"(default {DEFAULT_REVISIT_DAYS:g}; 0: every run)")
     # Overrides of the profile, for tests of the size cap and of timeouts (and for a site
     # known to publish larger attachments than the profile allows).
     ap.add_argument("--max-size", type=int, metavar="BYTES",
@@ -63,6 +71,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         ap.error("--download-timeout must be positive")
     if args.full_walk_days < 0:
         ap.error("--full-walk-days must not be negative")
+    if not args.revisit_days >= 0:  # also refuses nan
+        ap.error("--revisit-days must not be negative")
     if args.progress_interval is not None and args.progress_interval <= 0:
         ap.error("--progress-interval must be positive")
     for item in args.settings:
@@ -79,6 +89,8 @@ def one_line(summary: dict) -> str:
     empty = [source_id for source_id, s in summary["sources"].items() if s["status"] == "no_reports"]
     line = (f"crawl {summary['run_id']}: {t.get('pages_fetched', 0)} pages fetched, {t.get('reports', 0)} reports, "
             f"{t.get('attachments', 0)} attachments, {t.get('errors', 0)} errors ({summary['finish_reason']})")
+    if t.get("revisited"):
+        line += f"; {t['revisited']} archived pages revisited, {t.get('revisit_changed', 0)} changed"
     line += f"; no reports from: {', '.join(empty)}" if empty else ""
     cut = summary.get("open_circuits") or []
     return line + (f"; hosts cut off (circuit open): {', '.join(cut)}" if cut else "")
@@ -115,6 +127,14 @@ def main(argv: list[str] | None = None) -> int:
         with writer_lock(Path(args.archive).resolve().parent, "crawl"):
             archive = RawArchive(args.archive)
             known_urls = set() if args.refetch else archive.archived_urls()
+            revisits = {}
+            if known_urls:
+                from datetime import datetime, timezone
+
+                from spiders.revisit import manifest_rows_for_revisits, plan_revisits
+
+                revisits = plan_revisits(manifest_rows_for_revisits(archive), args.revisit_days,
+                                         datetime.now(timezone.utc))
             partial_walk = set()
             if known_urls and not args.full_walk:
                 ids = [s.id for s in sources]
@@ -137,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
             summary_file = summary_path(args.archive, args.run_id)
             summary_file.unlink(missing_ok=True)  # a stale summary of a reused run id must not pass for this one
             process.crawl(ReportSpider, sources=sources, run_id=args.run_id, known_urls=known_urls,
-                          partial_walk_sources=partial_walk)
+                          partial_walk_sources=partial_walk, revisits=revisits)
             process.start()
 
     except WriterBusy as exc:

@@ -22,13 +22,15 @@ def corpus_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """The whole Dagster job once on the demo portal served on 127.0.0.1: (paths, answer key, result)."""
+    """The demo as `disclosure demo` runs it on the portal served on 127.0.0.1: a first crawl,
+    then (the portal's round 2: a report edited in place) the whole Dagster job with a crawl
+    that revisits every archived report: (paths, answer key, result)."""
     from dagster import DagsterInstance
 
     from demo_portal.generate import generate_portal
     from demo_portal.server import serve_portal
     from pipelines.definitions import defs
-    from app.demo import demo_resources
+    from app.demo import demo_resources, first_crawl
     from warehouse.storage.paths import DataPaths
 
     root = tmp_path_factory.mktemp("demo")
@@ -36,8 +38,11 @@ def demo_run(tmp_path_factory):
     generate_portal(portal)
     paths = DataPaths(root / "data")
     with serve_portal(portal / "site") as server:
+        first_crawl(paths, portal, server.base_url)
+        server.set_round(2)
         result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
-            resources=demo_resources(paths, portal, server.base_url), instance=DagsterInstance.ephemeral(), raise_on_error=False)
+            resources=demo_resources(paths, portal, server.base_url, revisit_days=0),
+            instance=DagsterInstance.ephemeral(), raise_on_error=False)
     assert result.success
     key = json.loads((portal / "answer_key.json").read_text(encoding="utf-8"))
     return paths, key, result

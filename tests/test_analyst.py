@@ -351,7 +351,7 @@ def test_readme_questions_run_on_the_locked_connection(demo_warehouse):  # noqa:
     from app.analyst import run_query
 
     answers = [run_query(demo_warehouse.database, sql) for sql in readme_queries()]
-    assert len(answers) == 10
+    assert len(answers) == 13
     assert all(columns for columns, _ in answers)
     assert any(rows for _, rows in answers)
     first = readme_queries()[3]                 # question 4: one row per report year

@@ -154,6 +154,7 @@ ANALYST_COMMANDS = {
     "export": lambda out: ["export", "--format", "csv", "--output", str(out / "x.csv")],
     "compare": lambda out: ["compare", "--agency", "a", "--agency", "b"],
     "report": lambda out: ["report", "--output", str(out / "x.html")],
+    "scorecard": lambda out: ["scorecard", "--output", str(out / "x.csv")],
 }
 
 

@@ -2,7 +2,7 @@
 writes where its resources say."""
 import pytest
 
-from pipelines.definitions import IDENTITY_CHECKS, MODELS, defs
+from pipelines.definitions import IDENTITY_CHECKS, MODELS, WAREHOUSE_CHECKS, defs
 
 pytestmark = pytest.mark.slow  # Dagster runs
 
@@ -16,7 +16,8 @@ def test_definitions_resolve():
     keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
     assert {"raw_archive", "parsed_reports", "dim_report", "fct_requests", "mart_agency_year"} <= keys
     checks = {c.name for c in graph.asset_check_keys}
-    assert set(IDENTITY_CHECKS) | {"every_source_yields_reports"} <= checks
+    assert set(IDENTITY_CHECKS) | set(WAREHOUSE_CHECKS) | {"every_source_yields_reports"} <= checks
+    assert {"mart_report_timeliness", "fct_report_changes", "mart_reconciliation", "mart_scorecard"} <= keys
 
 
 def test_cli_starts_without_dagster_or_scrapy():
@@ -76,9 +77,58 @@ def test_run_writes_where_the_resources_say(tmp_path, monkeypatch):
     assert metadata["parsed_reports"]["path"].value == str(elsewhere / "parsed")
     assert metadata["mart_agency_year"]["database"].value == str(elsewhere / "warehouse.duckdb")
     checks = {c.check_name: c for c in result.get_asset_check_evaluations()}
-    assert set(checks) == set(IDENTITY_CHECKS) and all(c.metadata["evaluated"].value > 0 for c in checks.values())
+    assert set(checks) == set(IDENTITY_CHECKS) | set(WAREHOUSE_CHECKS)
+    assert all(checks[c].metadata["evaluated"].value > 0 for c in IDENTITY_CHECKS)
 
     def mart(db):
         with duckdb.connect(str(db), read_only=True) as con:
             return con.execute("select * from mart_agency_year order by all").fetchall()
     assert mart(elsewhere / "warehouse.duckdb") == mart(reference.database)
+
+
+def test_checks_of_missing_reports_and_of_reports_changed_since_the_last_run(tmp_path):
+    """Three builds on one Dagster instance: the first warns of every change between versions, the
+    second (nothing new) passes, the third warns of the version first seen since the second."""
+    from dagster import AssetKey, DagsterInstance
+
+    from tests.hand_warehouse import Agency, Report, write_parsed
+
+    agencies = [Agency("g", "岚州市枫林县人民政府", "county"), Agency("d", "枫林县教育局", "department", parent="g")]
+    v1 = Report("v1", "d", 2021, [("/d/r.html", "2022-01-02 00:00", "2022-01-02 00:00")],
+                facts=[("requests", "received_new", "total", 7)])
+    v2 = Report("v2", "d", 2021, [("/d/r.html", "2022-02-01 00:00", "2022-02-01 00:00")],
+                facts=[("requests", "received_new", "total", 8)])
+    v3 = Report("v3", "d", 2021, [("/d/r.html", "2022-03-02 00:00", "2022-03-02 00:00")],
+                facts=[("requests", "received_new", "total", 9), ("requests", "granted", "total", 2)])
+    g = Report("g21", "g", 2021, [("/g/r.html", "2022-03-01 00:00", "2022-03-01 00:00")], published="2022-03-01",
+               source="page_field")
+    run_config = {"resources": {"parsed_store": {"config": {"folder": str(tmp_path / "parsed")}},
+                                "warehouse": {"config": {"database": str(tmp_path / "wh.duckdb")}}}}
+    instance = DagsterInstance.ephemeral()
+
+    def run() -> dict:
+        result = defs.resolve_job_def("crawl_parse_build").execute_in_process(
+            run_config=run_config, instance=instance, asset_selection=[AssetKey(m) for m in MODELS])
+        assert result.success
+        return {c.check_name: c for c in result.get_asset_check_evaluations() if c.check_name in WAREHOUSE_CHECKS}
+
+    write_parsed(tmp_path / "parsed", agencies, [g, v1, v2])
+    first = run()
+    missing = first["missing_reports_per_source"]
+    # g is expected 2021 only (the warehouse's one year); d reported: nothing missing
+    assert missing.passed and missing.metadata["missing"].value == 0
+    changed = first["reports_changed_since_last_run"]
+    assert not changed.passed and changed.severity.value == "WARN"
+    assert changed.metadata["figures_changed"].value == 1 and changed.metadata["since"].value == "the first run"
+    assert "枫林县教育局 (d) 2021: 1 figure(s)" in changed.metadata["changed"].value
+
+    second = run()
+    assert second["reports_changed_since_last_run"].passed
+    assert second["reports_changed_since_last_run"].metadata["since"].value == "2022-03-01T00:00:00+00:00"
+
+    write_parsed(tmp_path / "parsed", agencies, [g, v1, v2, v3, Report(
+        "g22", "g", 2022, [("/g/r22.html", "2023-04-02 00:00", "2023-04-02 00:00")])])
+    third = run()
+    assert third["reports_changed_since_last_run"].metadata["figures_changed"].value == 2   # v2 -> v3 only
+    missing = third["missing_reports_per_source"]
+    assert not missing.passed and missing.metadata["per_source"].value == {"hand": 1}     # d 2022

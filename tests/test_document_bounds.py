@@ -415,10 +415,11 @@ def test_random_huge_spans_with_default_limits(rowspan, colspan):
 
 def _fivefold_tighter() -> DocumentLimits:
     """Every limit a fifth of its default (pages, spans, cells ...; not the zip limits: there is
-    no real DOCX): real documents must not notice."""
+    no real DOCX; not the wall-clock budgets (OCR seconds): they bound time on a loaded machine,
+    not what a document holds): real documents must not notice."""
     tables = TableLimits(**{f.name: getattr(TableLimits(), f.name) // 5 for f in dataclasses.fields(TableLimits)})
     fields = {f.name: getattr(DEFAULT, f.name) // 5 for f in dataclasses.fields(DocumentLimits)
-              if f.name != "tables" and "zip" not in f.name}
+              if f.name != "tables" and "zip" not in f.name and "seconds" not in f.name}
     return DocumentLimits(**fields, tables=tables)
 
 
@@ -461,9 +462,12 @@ def test_real_corpus_documents_are_untouched_by_fivefold_tighter_limits():
 @pytest.mark.slow
 def test_demo_portal_documents_are_untouched_by_fivefold_tighter_limits(tmp_path):
     from demo_portal.generate import generate_portal
+    from demo_portal.verify import SCORED_APART, report_file
 
-    generate_portal(tmp_path)
-    paths = sorted(p for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".pdf"))
+    key = generate_portal(tmp_path)
+    # the scanned reports are read by OCR, whose page and time bounds tests/test_ocr.py tries
+    scanned = {report_file(tmp_path, r) for r in key["reports"] if r.get("format") in SCORED_APART}
+    paths = sorted(p for p in (tmp_path / "site").rglob("*") if p.suffix in (".html", ".pdf") and p not in scanned)
     assert any(p.suffix == ".pdf" for p in paths)
     problems = _same_with_tighter_limits(paths)
     assert not problems, problems

@@ -1,5 +1,13 @@
 """Agency identity: a registry of known bodies (with every name they published
-under, so `agency_id` spans renames) and a stable id for bodies not in it."""
+under, so `agency_id` spans renames) and a stable id for bodies not in it.
+
+The registry (YAML: `agencies:` entries) gives per body `agency_id`, `names` (strings, or
+`{name:, years:}`), `level`, `region_code`, `province`, `city`, `county`, `parent_agency_id`,
+and optionally when it existed: `established` (the year it was set up: it owes reports from
+that report year on) and `abolished` (the year it was merged into another body or abolished:
+it owes no report for that year or later). mart_report_timeliness reads the two years so a body
+is never `missing` in a year it did not exist; a rename is not an abolition (one agency_id,
+several names)."""
 from __future__ import annotations
 
 import hashlib
@@ -34,6 +42,8 @@ class Agency:
     county: str | None = None
     parent_agency_id: str | None = None
     in_registry: bool = True
+    established: int | None = None   # year the body was set up (first report year it owes)
+    abolished: int | None = None     # year it was merged or abolished (owes no report for it or later)
 
 
 class AgencyRegistry:
@@ -58,6 +68,8 @@ class AgencyRegistry:
                 region_code=_str_or_none(entry.get("region_code")), province=entry.get("province"),
                 city=entry.get("city"), county=entry.get("county"),
                 parent_agency_id=entry.get("parent_agency_id"),
+                established=_year_or_none(entry.get("established")),
+                abolished=_year_or_none(entry.get("abolished")),
             ))
         return cls(agencies)
 
@@ -90,12 +102,20 @@ class AgencyRegistry:
             "agency_id": a.agency_id, "agency_name": latest_names.get(a.agency_id, a.names[-1] if a.names else None),
             "names": a.names, "level": a.level, "region_code": a.region_code, "province": a.province,
             "city": a.city, "county": a.county, "parent_agency_id": a.parent_agency_id,
-            "in_registry": a.in_registry,
+            "in_registry": a.in_registry, "established": a.established, "abolished": a.abolished,
         } for a in self.agencies.values()]
 
 
 def _str_or_none(value) -> str | None:
     return None if value is None else str(value)
+
+
+def _year_or_none(value) -> int | None:
+    """A registry year (2016, '2016' or a date such as 2016-05-01); None when absent or unreadable."""
+    if value is None:
+        return None
+    match = re.match(r"\s*(\d{4})", str(value))
+    return int(match.group(1)) if match else None
 
 
 def level_from_name(name: str, region: dict) -> str | None:

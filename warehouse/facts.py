@@ -84,6 +84,8 @@ class ParsedReport:
     era: str | None
     title: str | None = None
     published_date: str | None = None
+    # where published_date came from: page_field | signed_date (warehouse.parse.metadata.detect_published)
+    published_date_source: str | None = None
     facts: list[Fact] = field(default_factory=list)
     checks: list[CheckResult] = field(default_factory=list)
     # Why figures are missing or the document was skipped (e.g. tables are images).
@@ -100,6 +102,7 @@ class ParsedReport:
             "era": self.era,
             "title": self.title,
             "published_date": self.published_date,
+            "published_date_source": self.published_date_source,
             "input_kind": self.input_kind,
             "status": self.status,
             "content_sha256": self.content_sha256,

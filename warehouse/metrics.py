@@ -205,4 +205,6 @@ def dictionary_markdown() -> str:
         lines += [f"| `{r['key']}` | {r['label_zh']} | {r['label_en']} | {r['eras'].replace(',', ', ')} | {r['definition']} |"
                   for r in rows if r["dimension"] == dimension]
         lines.append("")
+    from warehouse.oversight import dictionary_markdown_sections   # timeliness, versions, reconciliation, scorecard
+    lines += dictionary_markdown_sections()
     return "\n".join(lines)

@@ -7,7 +7,7 @@ Needs from sources.yaml: entry_urls (a column page, or a report page by its URL 
 """
 from __future__ import annotations
 
-from spiders.discovery import PageLinks, classify_links, is_report_title, is_report_url
+from spiders.discovery import PageLinks, classify_links, is_report_title, is_report_url, page_images
 from spiders.families.base import Fetch, Listing, Page, SiteFamily, SourceConfig
 from spiders.families.registry import register
 from spiders.origins import AllowList
@@ -32,9 +32,11 @@ class TrsStatic(SiteFamily):
     def read(self, source: SourceConfig, page: Page) -> Listing:
         links = self.links(page, source.allow)
         if page.kind == "report":
-            # a report page: its attachments and the reports it links to (year switches)
-            return Listing(reports=links.reports, attachments=links.attachments,
-                           refused=[r for r in links.refused if r.kind in ("report", "attachment")])
+            # a report page: its attachments, its images (a 图片版 report's tables) and the reports
+            # it links to (year switches)
+            attachments, refused = with_page_images(page, source.allow, links)
+            return Listing(reports=links.reports, attachments=attachments,
+                           refused=[r for r in refused if r.kind in ("report", "attachment")])
         # a listing: of its attachments only those titled as reports (not templates, notices)
         return Listing(
             reports=links.reports,
@@ -44,6 +46,17 @@ class TrsStatic(SiteFamily):
             declared_items=links.declared_item_count,
             refused=[r for r in links.refused if r.kind != "attachment" or is_report_title(r.title)],
         )
+
+
+def with_page_images(page: Page, allow: AllowList, links: PageLinks) -> tuple[list, list]:
+    """A report page's attachments followed by its images not linked already (spiders.discovery.
+    page_images), and its refused links with the images refused; fetched as attachments with the
+    page as referer, so that the parse stage reads a page of images as one report."""
+    images, refused_images = page_images(page.text, page.url, allow)
+    known = {a.url for a in links.attachments} | {r.url for r in links.refused}
+    attachments = links.attachments + [i for i in images if i.url not in known]
+    refused = links.refused + [r for r in refused_images if r.url not in known]
+    return attachments, refused
 
 
 FAMILY = register(TrsStatic())

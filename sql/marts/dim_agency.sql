@@ -2,6 +2,8 @@
 -- under. Level and region come from the agency registry, else are inferred from the name
 -- (GB/T 2260 codes from cpca's table). Where the registry names no parent, the parent is the
 -- government of the same region (for departments, townships and zones) or of the region above.
+-- established / abolished: the years the registry says the body was set up and merged or abolished
+-- (warehouse/agencies.py), NULL when it does not say.
 with governments as (
     select agency_id, region_code, level
     from stg_agencies
@@ -34,7 +36,8 @@ final as (
            coalesce(a.parent_agency_id, p.inferred_parent_id) as parent_agency_id,
            a.parent_agency_id is null and p.inferred_parent_id is not null as parent_inferred,
            a.in_registry,
-           s.first_report_year, s.last_report_year, coalesce(s.report_count, 0) as report_count
+           s.first_report_year, s.last_report_year, coalesce(s.report_count, 0) as report_count,
+           a.established, a.abolished
     from stg_agencies a
     left join parents p using (agency_id)
     left join report_span s using (agency_id)

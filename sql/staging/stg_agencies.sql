@@ -8,5 +8,7 @@ select agency_id,
        city,
        county,
        parent_agency_id,
-       in_registry
+       in_registry,
+       established,
+       abolished
 from read_parquet('{{ parsed_dir }}/agencies/**/*.parquet', hive_partitioning = false, union_by_name = true)

@@ -6,5 +6,6 @@ select report_id,
        content_sha256,
        fetched_at,
        source_id,
-       link_title
+       link_title,
+       last_fetched_at
 from read_parquet('{{ parsed_dir }}/report_sources/**/*.parquet', hive_partitioning = false, union_by_name = true)

@@ -1,4 +1,4 @@
-"""Parse one document (HTML, PDF, DOCX or text) into a ParsedReport.
+"""Parse one document (any kind of warehouse.parse.formats) into a ParsedReport.
 
     load_document      bytes -> Document (text + table grids), any input kind
     detect_* (metadata) era (warehouse.eras), report year, agency, title from content
@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 from pathlib import Path
 
@@ -16,9 +17,10 @@ from warehouse.checks import evaluate_checks, statements_agree
 from warehouse.eras import era_named
 from warehouse.facts import ParsedReport, dedupe_facts
 from warehouse.parse.documents import Document, UnsupportedDocument
-from warehouse.parse.formats import load_document
+from warehouse.parse.formats import FORMATS, load_document
 from warehouse.parse.numbers import normalise_label
-from warehouse.parse.metadata import detect_agency, detect_era, detect_published_date, detect_title, detect_year
+from warehouse.parse.ocr import flag_ocr_facts, is_ocr_document
+from warehouse.parse.metadata import detect_agency, detect_era, detect_published, detect_title, detect_year
 from warehouse.parse.prose import ProseStatements, read_prose
 from warehouse.parse.tables import parse_table_facts
 from warehouse.parse.text_tables import FLAT_TABLES, parse_flat_tables
@@ -29,16 +31,17 @@ __all__ = ["parse_bytes", "parse_file", "parse_document", "Document"]
 def parse_document(doc: Document) -> ParsedReport:
     era = detect_era(doc)
     era_def = era_named(era) if era else None
+    published_date, published_date_source = detect_published(doc)
     report = ParsedReport(
         report_year=detect_year(doc), agency_name=detect_agency(doc), era=era,
-        title=detect_title(doc), published_date=detect_published_date(doc),
+        title=detect_title(doc), published_date=published_date, published_date_source=published_date_source,
         input_kind=doc.kind, notes=list(doc.notes),
         text_sha256=hashlib.sha256(normalise_label(doc.text).encode("utf-8")).hexdigest(),
     )
     if era_def is not None and era_def.has_tables:
         tables = parse_table_facts(doc.tables, era)
         # Tables flattened to text (PDF text, crawler dumps) fill what grids did not give.
-        tables += _flat_table_facts(doc, era, _tables_left_to_text(doc, tables))
+        tables += _flat_table_facts(doc, era, _tables_left_to_text(doc, tables), tables)
         # Sentences state what a table left out (or the tables are images, or cut).
         prose = read_prose(doc.text, era, norm=doc.normalised)
     elif era_def is not None:
@@ -54,14 +57,21 @@ def parse_document(doc: Document) -> ParsedReport:
     report.checks = evaluate_checks(report.facts, era)
     agree = statements_agree({"table": tables, "text": prose.sentences, "text elsewhere": prose.elsewhere})
     report.checks += [agree] if agree else []
+    if is_ocr_document(doc) or any(getattr(t, "ocr", False) for t in doc.tables):
+        # figures read by OCR: provenance in their source, approximate unless an identity confirms them
+        confirmed = flag_ocr_facts(report.facts, doc, era)
+        flagged = sum(f.approximate for f in report.facts if " ocr" in f.source)
+        report.notes.append(f"{confirmed} OCR figures confirmed by the report's identities,"
+                            f" {flagged} flagged approximate")
     return report
 
 
-def _flat_table_facts(doc: Document, era: str, tables: tuple[str, ...]) -> list:
+def _flat_table_facts(doc: Document, era: str, tables: tuple[str, ...], grid_facts: list) -> list:
     """Tables flattened into text, read on the normalised text (mirrors in traditional
     script, full-width digits); sources and printed labels point back into doc.text."""
     norm = doc.normalised
-    facts = parse_flat_tables(norm.text, era, tables)
+    grids_at = None if doc.grids_text_at is None else bisect.bisect_left(norm.offsets, doc.grids_text_at)
+    facts = parse_flat_tables(norm.text, era, tables, grids_at, frozenset(f.table for f in grid_facts))
     for fact in facts:
         start, end = map(int, fact.source.removeprefix("text!").split("-"))
         fact.source = norm.source(start, end)
@@ -72,13 +82,11 @@ def _flat_table_facts(doc: Document, era: str, tables: tuple[str, ...]) -> list:
 
 
 def _tables_left_to_text(doc: Document, grid_facts: list) -> tuple[str, ...]:
-    """Tables for parse_flat_tables: those the grids did not give.
-
-    An HTML document's text renders its tables from the same grids, so the flattened-text
-    parser would only read those cells again (and dedupe would drop its facts). PDF text
-    comes from its own extraction, and a grid cut at a page break can miss rows the text
-    has, so PDF and other inputs read every table from the text too."""
-    if doc.kind != "html":
+    """Tables for parse_flat_tables: those the grids did not give, where the document's text
+    renders the same grids (Format.text_renders_grids: reading those cells again would only
+    be dropped by dedupe). PDF and OCR text comes from its own extraction, and a grid cut at
+    a page break can miss rows the text has, so those read every table from the text too."""
+    if not FORMATS[doc.kind].text_renders_grids:
         return FLAT_TABLES
     given = {f.table for f in grid_facts}
     return tuple(t for t in FLAT_TABLES if t not in given)
@@ -98,3 +106,4 @@ def parse_bytes(data: bytes, filename: str = "", content_type: str | None = None
 def parse_file(path: str | Path) -> ParsedReport:
     path = Path(path)
     return parse_bytes(path.read_bytes(), filename=path.name)
+

@@ -44,14 +44,16 @@ class DocumentLimits:
 
     # A real annual report has < 60 pages; a PDF of 50,000 pages took 80 s and 4.5 GB.
     max_pdf_pages: int = 300
-    # Decoded bytes of a page's content streams and form XObjects (real max 43,569, 23x):
-    # pdfminer reads ~0.1 MB of drawing operators a second; past it the page is not read.
+    # Decoded bytes of a page's content streams and form XObjects (real max 43,569, 23x),
+    # measured by pdfminer before pdfium interprets them (~12 MB a second, in C that cannot be
+    # interrupted; a zip-bomb stream would hold gigabytes): past it the page is not read.
     max_pdf_page_content_bytes: int = 1_000_000
-    # chars+lines+rects+curves of a page (real max 877, 23x): past it the page's text is read
-    # but its tables are not looked for (table finding grows faster than its input).
+    # chars+lines+rects+curves of a page (real max 877, 23x; pdfium's objects or the layout's
+    # words+rulings): past it the page's text is read but its tables are not looked for
+    # (table finding grows faster than its input; 30,000 rects cost 0.08 s, then no paths read).
     max_pdf_page_objects: int = 20_000
-    # lines+rects+curves of a page (real max 174, 29x): each gives the table finder 1-4 edges
-    # to merge (10,000 rects: 1.3 s); past it the page's tables are not looked for.
+    # lines+rects+curves of a page (real max 174, 29x): each gives the layout 1-4 edges to
+    # merge; past it the page's tables are not looked for.
     max_pdf_page_rulings: int = 5_000
     # horizontal x vertical ruling edges of a page (real max 810, 60x): the pairs the edge
     # crossing search tests one by one; past it the page's tables are not looked for.
@@ -73,6 +75,17 @@ class DocumentLimits:
     zip_ratio_grace_bytes: int = 1_000_000
     # Zip members: a DOCX has about 10-40; each is read and kept by python-docx.
     max_zip_members: int = 10_000
+    # OLE2 files (.doc, .wps, .xls, .et): directory entries (a .doc has about 10, an .xls 5) ...
+    max_ole_streams: int = 1_000
+    # ... and bytes of one stream read whole (the WordDocument, table or Workbook stream; the
+    # invented fixtures' largest is 60 kB, a long real report a few MB).
+    max_ole_stream_bytes: int = 64_000_000
+    # Worksheets of a workbook (.xls, .xlsx, .et): later sheets are not read.
+    max_sheets: int = 100
+    # Cells of a worksheet's used range, as its records or <dimension> state it, before it is
+    # read (a report's table sheet has about 300): a larger sheet is skipped with a note; the
+    # grid of a sheet under it is still cut at TableLimits.max_cells.
+    max_sheet_cells: int = 1_000_000
     # Characters of an HTML page or a text document after decoding (real max 354,824, 56x).
     max_decoded_chars: int = 20_000_000
     # Cells of all a document's table grids (real max 424, 470x): later tables are skipped.
@@ -80,6 +93,21 @@ class DocumentLimits:
     # Characters of all a document's grids, spanned cells repeated (real max 2,984): later
     # tables are skipped.
     max_document_table_chars: int = 5_000_000
+    # Images (PNG/JPEG/GIF/WebP) and OCR (warehouse.parse.images, warehouse.parse.ocr). Pixels of
+    # an image, read from its header before it is decoded (an A4 page scanned at 600 dpi has 35
+    # million; a 20,000 x 20,000 image, 400 million, would need 400 MB grey and 1.2 GB RGB).
+    max_image_pixels: int = 60_000_000
+    # Frames of an animated GIF/WebP: a report image has one; only the first is read.
+    max_image_frames: int = 50
+    # Pixels of a page as OCR reads it, after enlarging it 1.5x (A4 at 200 dpi: 8.8 million): a
+    # larger page is read scaled down to it (tesseract's time grows with the pixels: 3.4 s CPU
+    # for an A4 table page at 200 dpi).
+    max_ocr_page_pixels: int = 25_000_000
+    # Pages OCR'd in a document (an image-only report has 3-10): later pages are not read.
+    max_ocr_pages: int = 30
+    # Wall-clock seconds of OCR a document (under the parse worker's 180 s; a page takes about
+    # 8.5 s of CPU): pages after it are not read, and a document with no page read by then is refused.
+    max_ocr_seconds: float = 150.0
     # Bounds on each table grid: spans, cells and text.
     tables: TableLimits = field(default_factory=TableLimits)
 
@@ -120,6 +148,15 @@ class Table:
     index: int                 # 1-based position among the document's tables
     rows: list[list[str]]      # grid with row/col spans expanded (a spanned cell repeats its text)
     page: int | None = None    # PDF page the table was found on
+    # Each cell's box on its page (points, top-left origin), for positioned readers (PDF, OCR).
+    boxes: list[list[tuple[float, float, float, float] | None]] | None = None
+    # Each cell's lowest OCR word confidence (0-1); None throughout when not OCR'd.
+    confidence: list[list[float | None]] | None = None
+
+    @property
+    def ocr(self) -> bool:
+        """Whether the table was read by OCR (some cell carries an OCR confidence)."""
+        return bool(self.confidence) and any(c is not None for row in self.confidence for c in row)
 
     def as_text(self) -> str:
         return "\n".join(CELL_SEP.join(row) for row in self.rows)
@@ -127,12 +164,15 @@ class Table:
 
 @dataclass
 class Document:
-    kind: str                  # html | pdf | docx | text
+    kind: str                  # a kind of warehouse.parse.formats.FORMATS
     text: str                  # visible text in reading order
     tables: list[Table] = field(default_factory=list)
     title: str | None = None   # <title>, first heading, or crawler header title
     meta: dict[str, str] = field(default_factory=dict)  # page metadata, e.g. 发布机构, 发布日期
     notes: list[str] = field(default_factory=list)
+    # Where `text` goes on with the tables' grids rendered after the reader's own text (PDF,
+    # OCR: their own text is extracted apart from the grids); None where there is no such part.
+    grids_text_at: int | None = None
 
     @cached_property
     def normalised(self) -> NormText:

@@ -11,6 +11,7 @@ from collections import Counter
 from functools import lru_cache
 from itertools import islice
 
+from warehouse.deadlines import PAGE_FIELD, SIGNED_DATE, URL_PATH  # where a publication date came from
 from warehouse.eras import era_by_words, first_table_year, prose_era, table_era_for_year
 from warehouse.parse.documents import Document
 from warehouse.parse.numbers import parse_chinese_number
@@ -288,14 +289,37 @@ def _signature_date(body: str) -> str | None:
     return None
 
 
-def detect_published_date(doc: Document) -> str | None:
+DATE_SOURCES = (PAGE_FIELD, SIGNED_DATE, URL_PATH)
+
+# '发布时间：2021-01-18', '公开日期: 2015-03-11'; a bare '时间:' only at a line's start (the
+# header field), never the end of '成文时间' or '统计时间'.
+_PAGE_DATE_FIELD = re.compile(r"(?:发布日期|发布时间|公开日期|(?<![\u4e00-\u9fff])时间)\s*[:：]\s*\|?\s*"
+                              r"(20\d\d-\d{1,2}-\d{1,2})")
+_SIGNED_FIELD = re.compile(r"成文(?:日期|时间)\s*[:：]\s*\|?\s*(20\d\d\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2})")
+
+
+def _iso_of(stated: str | None) -> str | None:
+    m = _ISO_DATE.search(stated) if stated else None
+    return _iso(*(int(g) for g in m.groups())) if m else None
+
+
+def detect_published(doc: Document) -> tuple[str | None, str | None]:
+    """(ISO date, where it came from): the page's publication field (`page_field`), else its
+    成文日期 or the date under the signature (`signed_date`), else (None, None). The date in
+    the URL is the parse stage's to add: a document does not know its URL."""
     stated = (doc.meta.get("发布日期") or doc.meta.get("PubDate")
               or _header_field(doc.text, "发布日期", "发布时间", "公开日期", "时间"))
     if not stated:
-        m = re.search(r"(?:发布日期|发布时间|公开日期|时间)\s*[:：]\s*\|?\s*(20\d\d-\d{1,2}-\d{1,2})", doc.text[:3000])
+        m = _PAGE_DATE_FIELD.search(doc.text[:3000])
         stated = m.group(1) if m else None
-    if stated:
-        m = _ISO_DATE.search(stated)
-        if m:
-            return _iso(*(int(g) for g in m.groups()))
-    return _signature_date(body_text(doc.text))
+    date = _iso_of(stated)
+    if date:
+        return date, PAGE_FIELD
+    m = _SIGNED_FIELD.search(doc.text[:3000])
+    date = _iso_of(re.sub(r"\s+", "", m.group(1))) if m else None
+    date = date or _signature_date(body_text(doc.text))
+    return (date, SIGNED_DATE) if date else (None, None)
+
+
+def detect_published_date(doc: Document) -> str | None:
+    return detect_published(doc)[0]

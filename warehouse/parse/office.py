@@ -1,13 +1,10 @@
-"""Office readers: DOCX (python-docx, zip members bounded before inflating) and legacy Word."""
+"""Office readers: DOCX (python-docx, zip members bounded before inflating) and legacy Word
+(warehouse.parse.word97, no converter program); workbooks are in warehouse.parse.spreadsheets."""
 from __future__ import annotations
 
 import io
 import re
-import shutil
-import subprocess
-import tempfile
 import zipfile
-from pathlib import Path
 
 from warehouse.parse.documents import (DEFAULT_LIMITS, Document, DocumentLimits, DocumentTooLarge, Table,
                                        TableBudget, UnsupportedDocument, fields_from_text, first_title_line)
@@ -16,6 +13,11 @@ from warehouse.parse.html_tables import GridTooLarge, TableLimits
 def load_docx(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     import docx
 
+    if data.startswith(b"\xd0\xcf\x11\xe0"):  # a password-protected DOCX is an OLE2 container
+        from warehouse.parse.ole import OleReader
+
+        OleReader(data, "DOCX", limits).close()  # says "encrypted and needs a password" when it is
+        raise UnsupportedDocument("DOCX input is an OLE2 file, not a zip archive")
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise UnsupportedDocument("DOCX input is not a zip archive")
     try:
@@ -137,21 +139,7 @@ def _docx_grid(table, limits: TableLimits | None = None, notes: list[str] | None
 
 
 def load_doc(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    """Legacy Word: converted to DOCX by LibreOffice when it is installed."""
-    soffice = shutil.which("soffice") or shutil.which("libreoffice")
-    if not soffice:
-        raise UnsupportedDocument(".doc (legacy Word) needs LibreOffice (soffice) to convert; not installed")
-    with tempfile.TemporaryDirectory() as tmp:
-        src = Path(tmp) / "input.doc"
-        src.write_bytes(data)
-        try:
-            subprocess.run([soffice, "--headless", "--convert-to", "docx", "--outdir", tmp, str(src)],
-                           check=True, capture_output=True, timeout=120)
-        except (subprocess.SubprocessError, OSError) as exc:
-            raise UnsupportedDocument(f".doc conversion failed: {exc}") from exc
-        out = Path(tmp) / "input.docx"
-        if not out.exists():
-            raise UnsupportedDocument(".doc conversion produced no DOCX")
-        doc = load_docx(out.read_bytes(), limits)
-    doc.notes.append("converted from .doc with LibreOffice")
-    return doc
+    """Legacy Word (Word 97-2003 .doc): read from its OLE streams by warehouse.parse.word97."""
+    from warehouse.parse.word97 import load_word97
+
+    return load_word97(data, limits)

@@ -1,94 +1,415 @@
 """PDF reader: text and ruled tables of each page, bounded by DocumentLimits before each
-step that grows faster than its input."""
+step that grows faster than its input.
+
+Two libraries, each where it is cheap:
+- pdfminer (pure Python, interruptible) opens the file (an encrypted or broken PDF is refused
+  with its reason), reads the page count the catalog declares and walks the page tree one page
+  at a time, measuring each page's drawing operators before anything interprets them;
+- pdfium (pypdfium2, C) reads each page that passed: its characters with their boxes and its
+  painted paths, which warehouse.parse.layout turns into the page's text lines and table grids.
+Pages without a text layer (or with one that holds no digit over a scanned image) go to the OCR
+reader (warehouse.parse.ocr) when it is installed.
+"""
 from __future__ import annotations
 
-import bisect
+import functools
 import io
-import re
+import types
 
 from warehouse.parse.documents import (DEFAULT_LIMITS, Document, DocumentLimits, DocumentTooLarge, Table,
                                        TableBudget, UnsupportedDocument, fields_from_text, first_title_line,
                                        strip_page_markers)
-from warehouse.parse.html_tables import GridTooLarge, TableLimits
+from warehouse.parse.html_tables import TableLimits
+from warehouse.parse.layout import (PositionedGrid, Ruling, Word, _position, cells_grid,  # noqa: F401
+                                    page_text, table_grids)
 
-_PDF_TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
+__all__ = ["load_pdf", "page_words_and_rulings", "pdf_table_grid"]
 
 
 def load_pdf(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
-    import pdfplumber
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
 
     try:
-        pdf = pdfplumber.open(io.BytesIO(data))
+        doc = PDFDocument(PDFParser(io.BytesIO(data)))
     except Exception as exc:  # pdfminer raises many types for broken/encrypted files
         raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
-    texts, tables, notes = [], [], []
-    budget = TableBudget(limits, notes)
+    notes: list[str] = []
+    pages: dict[int, tuple[str, list[PositionedGrid]]] = {}  # page number -> (text, grids)
+    image_only: list[int] = []
+    pdf = None
     try:
-        declared = _pdf_declared_pages(pdf)
+        declared = _pdf_declared_pages(doc)
         if declared is not None and declared > limits.max_pdf_pages:
             raise DocumentTooLarge(f"PDF has {declared:,} pages (limit {limits.max_pdf_pages:,})")
-        for number, page in enumerate(_pdf_pages(pdf), start=1):
+        for number, page_obj in enumerate(_pdf_pages(doc), start=1):
             if number > limits.max_pdf_pages:  # the page tree holds more pages than its count says
                 raise DocumentTooLarge(f"PDF has more than {limits.max_pdf_pages:,} pages (limit {limits.max_pdf_pages:,};"
                                        f" its page count says {'nothing' if declared is None else declared})")
-            try:
-                content = _pdf_page_content_bytes(page.page_obj)
-                if content > limits.max_pdf_page_content_bytes:
-                    notes.append(f"page {number}: {content:,} bytes of drawing operators"
-                                 f" (limit {limits.max_pdf_page_content_bytes:,}): page not read")
-                    continue
-                texts.append(page.extract_text() or "")
-                for grid in _pdf_page_grids(page, number, limits, notes):
-                    if budget.admit(grid):
-                        tables.append(Table(index=len(tables) + 1, rows=grid, page=number))
-            finally:
-                page.close()  # a page's objects are dropped once it is read
+            content = _pdf_page_content_bytes(page_obj)
+            if content > limits.max_pdf_page_content_bytes:
+                notes.append(f"page {number}: {content:,} bytes of drawing operators"
+                             f" (limit {limits.max_pdf_page_content_bytes:,}): page not read")
+                continue
+            if pdf is None:
+                pdf = _open_pdfium(data)
+            if number > len(pdf):  # pdfminer found pages pdfium's page tree does not hold
+                notes.append(f"page {number}: not in the page tree: page not read")
+                continue
+            words, rulings, scanned, objects = page_words_and_rulings(pdf, number - 1, limits)
+            text = page_text(words)
+            # a page without text that draws anything, or whose text has no digit over a scan
+            # (a title layer on a scanned table): its figures are in pixels
+            if (not text.strip() and objects) or (scanned >= 0.5 and not any(ch.isdigit() for ch in text)):
+                image_only.append(number)
+            if not text.strip():
+                continue
+            if rulings is None:
+                notes.append(f"page {number}: {objects:,} objects drawn (chars, lines, rects and curves;"
+                             f" limit {limits.max_pdf_page_objects:,}): tables not looked for")
+                grids = []
+            else:
+                grids = table_grids(words, rulings, limits, notes, page=number)
+            pages[number] = (text, grids)
     except UnsupportedDocument:
         raise
     except Exception as exc:
         raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
     finally:
-        pdf.flush_cache()  # not pdf.close(): that would build every page of the page tree
+        if pdf is not None:
+            pdf.close()
+    if image_only:
+        _read_image_pages(data, image_only, pages, limits, notes)
+    return _document(pages, limits, notes)
+
+
+def _document(pages: dict[int, tuple[str, list[PositionedGrid]]], limits: DocumentLimits,
+              notes: list[str]) -> Document:
+    texts, tables = [], []
+    budget = TableBudget(limits, notes)
+    for number in sorted(pages):
+        text, grids = pages[number]
+        texts.append(text)
+        for grid in grids:
+            if budget.admit(grid.rows):
+                ocr = any(c is not None for row in grid.confidence for c in row)
+                tables.append(Table(index=len(tables) + 1, rows=grid.rows, page=number, boxes=grid.boxes or None,
+                                    confidence=grid.confidence if ocr else None))
     text = strip_page_markers("\n".join(texts))
     if not text.strip():
         skipped = [note for note in notes if note.endswith("page not read")]
         raise (DocumentTooLarge(f"PDF has no page within the limits: {skipped[0]}") if skipped
                else UnsupportedDocument("PDF has no text layer (scanned images or empty)"))
     table_text = "\n\n".join(t.as_text() for t in tables)
-    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables, notes=notes)
+    doc = Document(kind="pdf", text=text + ("\n\n" + table_text if table_text else ""), tables=tables, notes=notes,
+                   grids_text_at=len(text) + 2 if table_text else None)
     doc.title = first_title_line(text)
     doc.meta = fields_from_text(text)
     return doc
 
 
-def _pdf_declared_pages(pdf) -> int | None:
+def _read_image_pages(data: bytes, numbers: list[int], pages: dict, limits: DocumentLimits,
+                      notes: list[str]) -> None:
+    """The text and tables of pages without a usable text layer, by OCR when its module and
+    engine are installed; otherwise a note per page (a page whose text layer holds words but no
+    digits keeps that text). A PDF of image-only pages without OCR ends as "no text layer"."""
+    try:
+        from warehouse.parse.ocr import OcrUnavailable, ocr_pdf_pages
+    except ImportError:
+        notes.extend(f"image-only page {number}: OCR not available" for number in numbers)
+        return
+    try:
+        read = ocr_pdf_pages(data, numbers, limits, notes)
+    except (ImportError, OcrUnavailable) as exc:
+        why = f" ({exc})" if str(exc) else ""
+        notes.extend(f"image-only page {number}: OCR not available{why}" for number in numbers)
+        return
+    except UnsupportedDocument as exc:  # past an OCR limit before any page was read
+        if not any(text.strip() for text, _ in pages.values()):
+            raise
+        notes.append(f"image-only pages {', '.join(map(str, numbers))}: OCR stopped: {exc}")
+        return
+    except Exception as exc:
+        why = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        if not any(text.strip() for text, _ in pages.values()):
+            raise UnsupportedDocument(f"PDF has no text layer and OCR failed: {why}") from exc
+        notes.append(f"image-only pages {', '.join(map(str, numbers))}: OCR failed: {why}")
+        return
+    for number, text, grids in read:
+        text = text or ""
+        if not text.strip() and not grids:
+            continue
+        before = pages.get(number)
+        if before and before[0].strip() and not text.strip():
+            text = before[0]  # OCR found tables only: the page's own words stay its text
+        pages[number] = (text, list(grids))
+
+
+def _open_pdfium(data: bytes):
+    import pypdfium2 as pdfium
+
+    try:
+        return pdfium.PdfDocument(data)
+    except Exception as exc:  # pdfminer read it, pdfium does not
+        raise UnsupportedDocument(f"PDF cannot be read: {_describe_pdf_error(exc)}") from exc
+
+
+def page_words_and_rulings(pdf, index: int, limits: DocumentLimits = DEFAULT_LIMITS
+                           ) -> tuple[list[Word], list[Ruling] | None, float, int]:
+    """The characters (with their boxes) and ruling segments of page `index` of a pypdfium2
+    PdfDocument, in points from the page's top-left corner, the share of the page its images
+    cover (0-1) and how many objects it holds. Past max_pdf_page_objects its paths are not read (rulings None).
+    Characters pdfium generates (line breaks, spaces between words) are not read; a character's
+    box is pdfminer's (its advance width, its font size above the baseline's descent), so that
+    text lines and cells come out as pdfplumber read them."""
+    api = _pdfium_api()
+    page = pdf[index]
+    try:
+        left, bottom, right, top = page.get_mediabox()
+        textpage = page.get_textpage()
+        try:
+            words = _page_words(api, api.handle(textpage.raw), top)
+        finally:
+            textpage.close()
+        handle = api.handle(page.raw)
+        objects = api.count_objects(handle)
+        if objects > limits.max_pdf_page_objects:
+            return words, None, 0, objects
+        rulings: list[Ruling] = []
+        images = _page_paths(api, handle, top, rulings, limits.max_pdf_page_objects + 1)
+    finally:
+        page.close()
+    area = max((right - left) * (top - bottom), 1.0)
+    return words, rulings, min(images / area, 1.0), objects
+
+
+@functools.lru_cache(maxsize=1)
+def _pdfium_api():
+    """pdfium's functions this reader calls per character and per path, as ctypes prototypes over
+    plain addresses: pypdfium2.raw's typed pointers cost a Python object per call and per result,
+    and a page makes thousands of calls."""
+    import ctypes
+
+    from pypdfium2 import raw
+
+    V, I, D, R = ctypes.c_void_p, ctypes.c_int, ctypes.c_double, ctypes.c_void_p  # R: an out pointer
+
+    def proto(function, restype, *argtypes):
+        return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(function, V).value)
+
+    return types.SimpleNamespace(
+        handle=lambda pointer: ctypes.cast(pointer, V).value,
+        raw=raw, ctypes=ctypes,
+        count_chars=proto(raw.FPDFText_CountChars, I, V),
+        get_text=proto(raw.FPDFText_GetText, I, V, I, I, R),
+        get_unicode=proto(raw.FPDFText_GetUnicode, ctypes.c_uint, V, I),
+        is_generated=proto(raw.FPDFText_IsGenerated, I, V, I),
+        loose_box=proto(raw.FPDFText_GetLooseCharBox, I, V, I, R),
+        text_object=proto(raw.FPDFText_GetTextObject, V, V, I),
+        font_size=proto(raw.FPDFText_GetFontSize, D, V, I),
+        char_matrix=proto(raw.FPDFText_GetMatrix, I, V, I, R),
+        char_origin=proto(raw.FPDFText_GetCharOrigin, I, V, I, R, R),
+        count_objects=proto(raw.FPDFPage_CountObjects, I, V),
+        get_object=proto(raw.FPDFPage_GetObject, V, V, I),
+        object_type=proto(raw.FPDFPageObj_GetType, I, V),
+        object_matrix=proto(raw.FPDFPageObj_GetMatrix, I, V, R),
+        object_bounds=proto(raw.FPDFPageObj_GetBounds, I, V, R, R, R, R),
+        form_count=proto(raw.FPDFFormObj_CountObjects, I, V),
+        form_object=proto(raw.FPDFFormObj_GetObject, V, V, ctypes.c_ulong),
+        draw_mode=proto(raw.FPDFPath_GetDrawMode, I, V, R, R),
+        count_segments=proto(raw.FPDFPath_CountSegments, I, V),
+        get_segment=proto(raw.FPDFPath_GetPathSegment, V, V, I),
+        segment_point=proto(raw.FPDFPathSegment_GetPoint, I, V, R, R),
+        segment_type=proto(raw.FPDFPathSegment_GetType, I, V),
+        segment_close=proto(raw.FPDFPathSegment_GetClose, I, V),
+        PATH=raw.FPDF_PAGEOBJ_PATH, IMAGE=raw.FPDF_PAGEOBJ_IMAGE, FORM=raw.FPDF_PAGEOBJ_FORM,
+    )
+
+
+def _page_words(api, textpage: int, page_top: float) -> list[Word]:
+    """The page's characters, 2 pdfium calls each (its box, its font size), the text of all in
+    one call."""
+    ctypes, raw = api.ctypes, api.raw
+    count = api.count_chars(textpage)
+    if count <= 0:
+        return []
+    buffer = (ctypes.c_ushort * (count + 1))()
+    got = api.get_text(textpage, 0, count, ctypes.addressof(buffer))
+    codes = bytes(buffer)[:2 * max(got - 1, 0)].decode("utf-16-le", "replace")
+    if len(codes) != count:  # characters outside the BMP: one call per character instead
+        codes = "".join(chr(api.get_unicode(textpage, i)) for i in range(count))
+        codes = codes if len(codes) == count else [chr(api.get_unicode(textpage, i)) for i in range(count)]
+    rect, matrix = raw.FS_RECTF(), raw.FS_MATRIX()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    at_rect, at_matrix = ctypes.addressof(rect), ctypes.addressof(matrix)
+    box, font_size = api.loose_box, api.font_size
+    sizes: dict[tuple[float, float], float] = {}
+    words = []
+    for i, ch in enumerate(codes):
+        if ch.isspace() or ch in "\ufffe\uffff\ufffd\x00":
+            if not ch.isspace() or api.is_generated(textpage, i):
+                continue  # a line break or space pdfium adds, or no character
+            # a space the page prints separates words, as in pdfminer
+        if not box(textpage, i, at_rect):
+            continue
+        # the font size in text space, scaled by the character's matrix: the scale is read once
+        # for each (size, loose box height) pair (Word exports position every character in a
+        # text object of its own; one font at one scale gives one box height)
+        key = (font_size(textpage, i), rect.top - rect.bottom)
+        size = sizes.get(key)
+        if size is None:
+            size = key[0]
+            if size and api.char_matrix(textpage, i, at_matrix):
+                size *= abs(matrix.a * matrix.d - matrix.b * matrix.c) ** 0.5
+            else:
+                size = 0.0
+            sizes[key] = size
+        if not size:
+            size = key[1]
+        if (rect.right - rect.left > 3 * size
+                and api.char_origin(textpage, i, ctypes.addressof(ox), ctypes.addressof(oy))):
+            # vertical writing (an Identity-V font): pdfium's loose box spans the advance
+            # sideways; pdfminer's box is a size-wide square above the origin
+            under = page_top - oy.value
+            words.append(Word(ox.value, under - size, ox.value + size, under, ch))
+            continue
+        under = page_top - rect.bottom
+        words.append(Word(rect.left, under - size, rect.right, under, ch))
+    return words
+
+
+_SEGMENT_BEZIER, _SEGMENT_MOVE = 1, 2
+_IDENTITY = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+
+def _page_paths(api, page: int, page_top: float, rulings: list[Ruling], cap: int) -> float:
+    """Ruling segments of the page's painted paths (form XObjects' included), at most `cap`;
+    returns the area (square points) of the page's images. A path is read as pdfminer splits it: each
+    subpath a line (two points), a rectangle (its extent: layout reads a thin one as a segment,
+    a larger one as its four sides) or a polyline (each horizontal or vertical segment)."""
+    ctypes = api.ctypes
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    at_fill, at_stroke = ctypes.addressof(fill), ctypes.addressof(stroke)
+    x, y = ctypes.c_float(), ctypes.c_float()
+    at_x, at_y = ctypes.addressof(x), ctypes.addressof(y)
+    matrix = api.raw.FS_MATRIX()
+    at_matrix = ctypes.addressof(matrix)
+    object_type, get_segment, segment_point = api.object_type, api.get_segment, api.segment_point
+    PATH, IMAGE, FORM = api.PATH, api.IMAGE, api.FORM
+    images = 0.0
+    x1, y1 = ctypes.c_float(), ctypes.c_float()
+    at_x1, at_y1 = ctypes.addressof(x1), ctypes.addressof(y1)
+    # (objects, parent matrix, depth): the page's objects, then each form XObject's
+    get_object = api.get_object
+    pending = [([get_object(page, i) for i in range(api.count_objects(page))], _IDENTITY, 0)]
+    while pending:
+        objects, parent, depth = pending.pop()
+        for obj in objects:
+            kind = object_type(obj)
+            if kind != PATH:
+                if kind == IMAGE and api.object_bounds(obj, at_x, at_y, at_x1, at_y1):
+                    images += abs(x1.value - x.value) * abs(y1.value - y.value)
+                elif kind == FORM and depth < 8 and api.object_matrix(obj, at_matrix):
+                    own = _compose((matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f), parent)
+                    pending.append(([api.form_object(obj, j) for j in range(api.form_count(obj))], own, depth + 1))
+                continue
+            if len(rulings) >= cap:
+                continue
+            if not api.draw_mode(obj, at_fill, at_stroke) or (not fill.value and not stroke.value):
+                continue  # a path neither filled nor stroked draws nothing
+            count = api.count_segments(obj)
+            if count < 2 or not api.object_matrix(obj, at_matrix):
+                continue
+            own = (matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f)
+            a, b, c, d, e, f = own if parent is _IDENTITY else _compose(own, parent)
+            segments = [get_segment(obj, s) for s in range(count)]
+            points = []
+            for segment in segments:
+                segment_point(segment, at_x, at_y)
+                points.append((a * x.value + c * y.value + e, page_top - (b * x.value + d * y.value + f), False))
+            if count == 2:  # moveto, lineto: a line
+                _subpath_rulings(points, rulings)
+                continue
+            if count in (4, 5) and _is_rectangle(points[:4] if count == 5 and points[4][:2] == points[0][:2]
+                                                 else points):
+                if count == 5 or api.segment_close(segments[3]):  # its extent
+                    xs, ys = (points[0][0], points[2][0]), (points[0][1], points[2][1])
+                    rulings.append(Ruling(min(xs), min(ys), max(xs), max(ys)))
+                    continue
+            # any other shape: its subpaths as the segment types split it
+            subpaths: list[list[tuple[float, float, bool]]] = []
+            for segment, point in zip(segments, points):
+                kind = api.segment_type(segment)
+                point = (point[0], point[1], kind == _SEGMENT_BEZIER)
+                if kind == _SEGMENT_MOVE or not subpaths:
+                    subpaths.append([point])
+                else:
+                    subpaths[-1].append(point)
+                if api.segment_close(segment) and subpaths[-1][0][:2] != point[:2]:
+                    subpaths[-1].append((*subpaths[-1][0][:2], False))
+            for subpath in subpaths:
+                _subpath_rulings(subpath, rulings)
+    del rulings[cap:]
+    return images
+
+
+def _compose(m, n):
+    """The matrix m then n (PDF's row-vector convention: [a b c d e f])."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (a * a2 + b * c2, a * b2 + b * d2, c * a2 + d * c2, c * b2 + d * d2,
+            e * a2 + f * c2 + e2, e * b2 + f * d2 + f2)
+
+
+def _subpath_rulings(points: list[tuple[float, float, bool]], rulings: list[Ruling]) -> None:
+    if len(points) < 2:
+        return
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    if len(points) == 2 and not points[1][2]:  # a line: only a horizontal or vertical one rules
+        if abs(xs[0] - xs[1]) < 0.01 or abs(ys[0] - ys[1]) < 0.01:
+            rulings.append(Ruling(min(xs), min(ys), max(xs), max(ys)))
+        return
+    if len(points) in (4, 5) and not any(p[2] for p in points) and _is_rectangle(points):
+        rulings.append(Ruling(min(xs), min(ys), max(xs), max(ys)))
+        return
+    for (x0, y0, _), (x1, y1, bezier) in zip(points, points[1:]):
+        if not bezier and (x0 == x1 or y0 == y1) and (x0, y0) != (x1, y1):
+            rulings.append(Ruling(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+
+
+def _is_rectangle(points) -> bool:
+    """Four corners (a fifth closing on the first) joined by horizontal and vertical sides."""
+    if len(points) == 5:
+        if points[4][:2] != points[0][:2]:
+            return False
+    elif len(points) != 4:
+        return False
+    (ax, ay, _), (bx, by, _), (cx, cy, _), (dx, dy, _) = points[:4]
+    return (((ax == bx) != (ay == by)) and ((bx == cx) != (by == cy)) and ((cx == dx) != (cy == dy))
+            and ((dx == ax) != (dy == ay)))
+
+
+def _pdf_declared_pages(doc) -> int | None:
     """The page count the document's catalog states (/Pages /Count): read without any page."""
     from pdfminer.pdftypes import resolve1
 
     try:
-        count = resolve1(resolve1(pdf.doc.catalog.get("Pages")).get("Count"))
+        count = resolve1(resolve1(doc.catalog.get("Pages")).get("Count"))
     except Exception:  # no page tree, or a broken one: pdfminer finds the pages another way
         return None
     return count if isinstance(count, int) else None
 
 
-def _pdf_pages(pdf):
-    """pdfplumber's pages one at a time, as `pdf.pages` builds them all at once (a Page per
-    leaf of the page tree before the first is read)."""
+def _pdf_pages(doc):
+    """pdfminer's pages one at a time (its page tree, or every page object when the tree is broken)."""
     from pdfminer.pdfpage import PDFPage
-    from pdfplumber.page import Page
 
-    doctop = 0
-    for number, page_obj in enumerate(PDFPage.create_pages(pdf.doc), start=1):
-        page = Page(pdf, page_obj, page_number=number, initial_doctop=doctop)
-        doctop += page.height
-        yield page
+    yield from PDFPage.create_pages(doc)
 
 
 def _pdf_page_content_bytes(page_obj) -> int:
     """Decoded size of what reading the page interprets: its content streams and the form
-    XObjects of its resources (pdfminer keeps each stream's decoded data, so reading them
-    here costs the page's reading nothing more)."""
+    XObjects of its resources (decoding is zlib's C; nothing is interpreted)."""
     from pdfminer.pdftypes import PDFStream, resolve1
 
     size = 0
@@ -105,148 +426,18 @@ def _pdf_page_content_bytes(page_obj) -> int:
     return size
 
 
-def _pdf_page_grids(page, number: int, limits: DocumentLimits, notes: list[str]) -> list[list[list[str]]]:
-    """Grids of the ruled tables of a page, by pdfplumber's table finder (page.find_tables),
-    checked against DocumentLimits before each step that grows faster than its input: a page
-    over a limit gives no tables and a note (its text is read)."""
-    from pdfplumber.table import (TableFinder, TableSettings, cells_to_tables, edges_to_intersections,
-                                  intersections_to_cells)
-
-    objects = page.objects
-    rulings = sum(len(objects.get(kind, ())) for kind in ("line", "rect", "curve"))
-    count = rulings + len(objects.get("char", ()))
-    if count > limits.max_pdf_page_objects:
-        notes.append(f"page {number}: {count:,} chars, lines, rects and curves (limit {limits.max_pdf_page_objects:,}):"
-                     " tables not looked for")
-        return []
-    if rulings > limits.max_pdf_page_rulings:
-        notes.append(f"page {number}: {rulings:,} lines, rects and curves (limit {limits.max_pdf_page_rulings:,}):"
-                     " tables not looked for")
-        return []
-    # TableFinder(page, settings) in steps, each bounded before it runs (its __init__ runs them all)
-    finder = TableFinder.__new__(TableFinder)
-    finder.page, finder.settings = page, TableSettings.resolve(_PDF_TABLE_SETTINGS)
-    settings = finder.settings
-    edges = finder.get_edges()
-    horizontal = sum(1 for edge in edges if edge["orientation"] == "h")
-    pairs = horizontal * (len(edges) - horizontal)
-    if pairs > limits.max_pdf_page_edge_pairs:
-        notes.append(f"page {number}: {horizontal:,} x {len(edges) - horizontal:,} ruling edges"
-                     f" (limit {limits.max_pdf_page_edge_pairs:,} pairs): tables not looked for")
-        return []
-    crossings = edges_to_intersections(edges, settings.intersection_x_tolerance, settings.intersection_y_tolerance)
-    if len(crossings) > limits.max_pdf_page_crossings:
-        notes.append(f"page {number}: {len(crossings):,} ruling edge crossings"
-                     f" (limit {limits.max_pdf_page_crossings:,}): tables not looked for")
-        return []
-    grids = []
-    texts = None
-    for cells in cells_to_tables(intersections_to_cells(crossings)):
-        texts = texts or _PdfCellTexts(page)
-        tests = sum(texts.tests(cell) for cell in cells)
-        try:
-            if tests > limits.max_pdf_table_char_tests:
-                raise GridTooLarge(f"reading its cells would test {tests:,} characters"
-                                   f" (limit {limits.max_pdf_table_char_tests:,})")
-            grid = pdf_table_grid(cells, texts, limits.tables)
-        except GridTooLarge as exc:
-            notes.append(f"page {number}: a table not read: {exc}")
-            continue
-        if grid and len(grid[0]) > 1:  # a one-column "table" is a frame drawn around prose
-            grids.append(grid)
-    return grids
-
-
 def _describe_pdf_error(exc: Exception) -> str:
-    """pdfplumber wraps pdfminer's errors, some of which have no message (an encrypted
-    file raises PdfminerException(PDFPasswordIncorrect())): name the wrapped error."""
+    """pdfminer's and pdfium's errors, some of which have no message (an encrypted file raises
+    PDFPasswordIncorrect()): name the error."""
     inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
     name = type(inner).__name__ if inner is not None else type(exc).__name__
-    if "Password" in name or "Encrypt" in name:
+    if "Password" in name or "Encrypt" in name or "password" in str(exc).lower():
         return f"the PDF is encrypted and needs a password ({name})"
     return f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__}: {name}"
 
 
-def _snap(values: list[float], tolerance: float = 2.0) -> list[float]:
-    """Cluster nearly equal coordinates (drawn lines are rarely exactly aligned)."""
-    out: list[float] = []
-    for v in sorted(values):
-        if not out or v - out[-1] > tolerance:
-            out.append(v)
-    return out
-
-
-def _position(edges: list[float], value: float) -> int:
-    """Index of the edge nearest `value` (the first of two as near) in ascending `edges`."""
-    at = bisect.bisect_left(edges, value)
-    if at == len(edges) or (at and abs(edges[at - 1] - value) <= abs(edges[at] - value)):
-        at -= 1
-    while at and abs(edges[at - 1] - value) == abs(edges[at] - value):  # as near once rounded
-        at -= 1
-    return at
-
-
 def pdf_table_grid(cells: list[tuple], text_of, limits: TableLimits | None = None) -> list[list[str]]:
-    """A grid from the cell boxes pdfplumber found: a merged cell covers several
-    column/row bands and its text is repeated in each of them. `text_of(box)` is the text
-    inside a box (_PdfCellTexts). Raises GridTooLarge past `limits` (TableLimits), before
-    the grid is allocated or a cell's text is read."""
-    if not cells:
-        return []
-    limits = limits or TableLimits()
-    xs = _snap([c[0] for c in cells] + [c[2] for c in cells])
-    ys = _snap([c[1] for c in cells] + [c[3] for c in cells])
-    if (len(xs) - 1) * (len(ys) - 1) > limits.max_cells:
-        raise GridTooLarge(f"{len(ys) - 1} rows x {len(xs) - 1} columns pass {limits.max_cells:,} cells")
-    placed = [(cell, _position(ys, cell[1]), _position(ys, cell[3]), _position(xs, cell[0]), _position(xs, cell[2]))
-              for cell in cells]
-    # cells of a table tile its grid; overlapping boxes could cover it many times over
-    covered = sum((last - first) * (end - start) for _, first, last, start, end in placed)
-    if covered > limits.max_cells:
-        raise GridTooLarge(f"its {len(cells):,} cells cover {covered:,} grid positions (limit {limits.max_cells:,})")
-    grid = [["" for _ in range(len(xs) - 1)] for _ in range(len(ys) - 1)]
-    own_rows: set[int] = set()  # row bands that some cell occupies alone
-    chars = 0
-    for box, first, last, start, end in placed:
-        text = text_of(box) or ""
-        text = re.sub(r"\s+", " ", text.replace("\n", "")).strip()
-        chars += len(text) * (last - first) * (end - start)
-        if chars > limits.max_chars:
-            raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (spanned cells repeated)")
-        if last - first == 1:
-            own_rows.add(first)
-        for r in range(first, last):
-            for c in range(start, end):
-                grid[r][c] = text
-    # A row of blank cells is a row of the table (its zeros); an empty band that only
-    # exists because two merged cells' edges are slightly misaligned is not.
-    rows = [row for r, row in enumerate(grid) if any(row) or r in own_rows]
-    return rows if any(any(row) for row in rows) else []
-
-
-class _PdfCellTexts:
-    """Texts of cell boxes on a page, each as page.within_bbox(box).extract_text() reads it,
-    but testing only the characters whose top lies in the box's height (found by bisection
-    among the page's characters sorted by top), not every object of the page for every cell."""
-
-    def __init__(self, page):
-        self.page = page
-        chars = page.chars
-        self.chars = chars
-        self.order = sorted(range(len(chars)), key=lambda i: chars[i]["top"])
-        self.tops = [chars[i]["top"] for i in self.order]
-        self.bands: dict[tuple[float, float], object] = {}
-
-    def tests(self, box: tuple) -> int:
-        """How many characters reading `box` tests."""
-        return bisect.bisect_right(self.tops, box[3]) - bisect.bisect_left(self.tops, box[1])
-
-    def __call__(self, box: tuple) -> str:
-        key = (box[1], box[3])
-        band = self.bands.get(key)
-        if band is None:  # the characters that may lie in boxes of this height, in page order
-            lo, hi = bisect.bisect_left(self.tops, box[1]), bisect.bisect_right(self.tops, box[3])
-            band = self.page.filter(bool)
-            band._objects = {"char": [self.chars[i] for i in sorted(self.order[lo:hi])]}
-            self.bands[key] = band
-        return band.within_bbox(box, relative=False, strict=False).extract_text()
+    """The rows of layout.cells_grid: a grid from cell boxes, a merged cell's text repeated in
+    each band it covers; [] when no cell has text. Raises GridTooLarge past `limits`."""
+    grid = cells_grid(cells, text_of, limits)
+    return grid.rows if grid else []

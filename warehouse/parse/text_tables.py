@@ -13,6 +13,8 @@ Facts carry `source = text!START-END`, the character span of the numbers.
 """
 from __future__ import annotations
 
+import bisect
+import functools
 import itertools
 import re
 from dataclasses import dataclass
@@ -84,7 +86,9 @@ def tokenize(text: str) -> list[Token]:
 
 
 def _inside(spans: list[tuple[int, int]], index: int) -> bool:
-    return any(a <= index < b for a, b in spans)
+    """`index` lies in one of `spans` (in order, not overlapping: _NOTE's matches)."""
+    at = bisect.bisect_right(spans, (index, float("inf"))) - 1
+    return at >= 0 and spans[at][0] <= index < spans[at][1]
 
 
 def _glued_to_word(text: str, start: int, end: int) -> bool:
@@ -93,12 +97,15 @@ def _glued_to_word(text: str, start: int, end: int) -> bool:
     return bool(_NOT_A_VALUE_AFTER.match(text, end)) or before == "第" or before.isascii() and before.isalpha()
 
 
+_LABEL_FRAGMENT = re.compile(r"[^\n|]+")
+
+
 def _add_label(tokens: list[Token], text: str, start: int, end: int) -> None:
     """Label text between two numbers, split into fragments at line breaks and pipes."""
-    for m in re.finditer(r"[^\n|]+", text[start:end]):
+    for m in _LABEL_FRAGMENT.finditer(text, start, end):
         fragment = m.group()
         if not _SEPARATOR.match(fragment):
-            tokens.append(Token("label", fragment.strip(), start + m.start(), start + m.end()))
+            tokens.append(Token("label", fragment.strip(), m.start(), m.end()))
 
 
 @dataclass
@@ -219,24 +226,42 @@ FLAT_TABLES = ("proactive", "requests", "reviews")
 _REQUESTS_END = re.compile(_REVIEWS_HEADING.pattern + "|" + _END_HEADING.pattern)
 
 
-def parse_flat_tables(text: str, era: str, tables: tuple[str, ...] | frozenset[str] = FLAT_TABLES) -> list[Fact]:
-    """Facts of the tables named in `tables` (proactive = 二, requests = 三, reviews = 四)."""
+def parse_flat_tables(text: str, era: str, tables: tuple[str, ...] | frozenset[str] = FLAT_TABLES,
+                      grids_text_at: int | None = None, gridded: frozenset[str] = frozenset()) -> list[Fact]:
+    """Facts of the tables named in `tables` (proactive = 二, requests = 三, reviews = 四).
+
+    From `grids_text_at` on, `text` renders table grids the grid reader has read already: a
+    table in `gridded` (one the grids gave) is looked for only before it, in the reader's own
+    text, where a grid cut at a page break may have lost rows; the others everywhere."""
     if not text:
         return []
+
+    def regions(table: str, start_re: re.Pattern, end_re: re.Pattern) -> list[tuple[int, int]]:
+        spans = _regions(text, start_re, end_re)
+        if grids_text_at is not None and table in gridded:
+            spans = [span for span in spans if span[0] < grids_text_at]
+        return spans
+
     facts: list[Fact] = []
     if "proactive" in tables:
-        facts += _best(text, _regions(text, _PROACTIVE_HEADING, _REQUESTS_HEADING),
+        facts += _best(text, regions("proactive", _PROACTIVE_HEADING, _REQUESTS_HEADING),
                        lambda t, o: [_shift(f, o) for f in proactive_text_facts(t, era)])
     if "requests" in tables:
-        facts += _best(text, _regions(text, _REQUESTS_HEADING, _REQUESTS_END),
+        facts += _best(text, regions("requests", _REQUESTS_HEADING, _REQUESTS_END),
                        lambda t, o: [_shift(f, o) for f in request_text_facts(t, era)])
     if "reviews" in tables:
-        facts += _best(text, _regions(text, _REVIEWS_HEADING, _END_HEADING),
+        facts += _best(text, regions("reviews", _REVIEWS_HEADING, _END_HEADING),
                        lambda t, o: [_shift(f, o) for f in review_text_facts(t)])
     return facts
 
 
 # ---------------------------------------------------------------- table 二
+
+@functools.lru_cache(maxsize=None)
+def _regex(pattern: str) -> re.Pattern:
+    """A rule's pattern compiled once (re's own cache is a lookup per call, and this is the hot loop)."""
+    return re.compile(pattern)
+
 
 def _ordered_measures(text: str) -> list[str]:
     """Measures named in a header, in printed order. Rules claim text in priority
@@ -244,7 +269,7 @@ def _ordered_measures(text: str) -> list[str]:
     core = label_core(text)
     claimed: list[tuple[int, int, str]] = []
     for key, pattern in MEASURE_RULES:
-        for m in re.finditer(pattern, core):
+        for m in _regex(pattern).finditer(core):
             if not any(a < m.end() and m.start() < b for a, b, _ in claimed):
                 claimed.append((m.start(), m.end(), key))
     out: list[str] = []
@@ -270,7 +295,7 @@ def _last_item_type(text: str) -> tuple[str | None, int]:
     text = _NOTE.sub(lambda m: " " * len(m.group()), text)  # guidance notes name other items
     best: tuple[str | None, int] = (None, -1)
     for key, pattern in ITEM_TYPE_RULES:
-        for m in re.finditer(pattern.lstrip("^"), text):
+        for m in _regex(pattern.lstrip("^")).finditer(text):
             start = m.start()
             if text[max(0, start - 2):start] in ("行政", "其他"):  # the keyword's printed prefix
                 start -= 2

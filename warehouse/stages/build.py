@@ -30,7 +30,8 @@ from graphlib import TopologicalSorter
 from pathlib import Path
 
 from warehouse.checks import CHECK_FAMILIES
-from warehouse.eras import crosswalk_rows
+from warehouse.deadlines import deadline_rows
+from warehouse.eras import crosswalk_rows, eras
 from warehouse.metrics import MART_COLUMNS
 from warehouse.stages.contracts import Contract, ContractError, check_contract, load_contract
 from warehouse.storage.locking import writer_lock
@@ -100,10 +101,19 @@ def mart_measures() -> tuple[str, ...]:
     return tuple(k.key for k in MART_COLUMNS if k.key in fed)
 
 
+def _values(rows) -> str:
+    """Rows as the rows of a SQL VALUES list (strings quoted, numbers as they are)."""
+    return ",\n    ".join("(" + ", ".join(sql_string(v) if isinstance(v, str) else str(int(v)) for v in row) + ")"
+                          for row in rows)
+
+
 def render(sql: str, parsed_dir: Path) -> str:
     """Fill a model's placeholders: {{ parsed_dir }} (the current parsed version, inside a string
     literal of the SQL), {{ crosswalk_rows }} (warehouse.eras.crosswalk_rows() as VALUES rows),
-    {{ mart_measures }} (mart_measures() as a list of string literals) and {{ check_family.NAME }}
+    {{ mart_measures }} (mart_measures() as a list of string literals), {{ mart_measure_columns }}
+    (the same as quoted column names), {{ deadline_rules }} (warehouse.deadlines.deadline_rows() as
+    VALUES rows: regulation, first_year, last_year, bodies, month, day), {{ era_first_years }}
+    (every registered era and its first report year as VALUES rows) and {{ check_family.NAME }}
     (the check name of CHECK_FAMILIES[NAME] as a string literal)."""
     def fill(match: re.Match) -> str:
         name, arg = match.groups()
@@ -113,6 +123,12 @@ def render(sql: str, parsed_dir: Path) -> str:
             return ",\n    ".join(f"({', '.join(map(sql_string, row))})" for row in crosswalk_rows())
         if name == "mart_measures" and arg is None:
             return ", ".join(map(sql_string, mart_measures()))
+        if name == "mart_measure_columns" and arg is None:
+            return ", ".join('"' + m.replace('"', '""') + '"' for m in mart_measures())
+        if name == "deadline_rules" and arg is None:
+            return _values(deadline_rows())
+        if name == "era_first_years" and arg is None:
+            return _values((era.name, era.first_year) for era in eras())
         if name == "check_family" and arg in CHECK_FAMILIES:
             return sql_string(CHECK_FAMILIES[arg])
         raise ValueError(f"unknown placeholder {match.group(0)}")

@@ -83,3 +83,48 @@ def warehouse_totals(db_path: str | Path) -> dict[str, int]:
                    (select count(*) from stg_quarantine) as quarantined""")
         row = cur.fetchone()
         return dict(zip((d[0] for d in cur.description), row))
+
+
+def missing_reports_per_source(db_path: str | Path) -> dict[str, int]:
+    """Rows of mart_report_timeliness with status `missing`, counted per source: the source the
+    agency's other reports were crawled from (its most frequent one), or 'no source' for a body
+    of the registry no crawl has found a report of. Largest count first."""
+    with _read_only(db_path) as con:
+        rows = con.execute("""
+            with agency_source as (
+                select agency_id, source_id from stg_reports
+                where source_id is not null
+                group by agency_id, source_id
+                qualify row_number() over (partition by agency_id order by count(*) desc, source_id) = 1
+            )
+            select coalesce(s.source_id, 'no source') as source, count(*) as missing
+            from mart_report_timeliness t
+            left join agency_source s using (agency_id)
+            where t.status = 'missing'
+            group by all
+            order by missing desc, source""").fetchall()
+    return dict(rows)
+
+
+@dataclass(frozen=True)
+class ReportChanges:
+    """fct_report_changes rows whose newer version was first seen after a point in time."""
+    figures: int                                  # rows (figures changed, added or removed)
+    reports: list[tuple[str, str, int, int]]      # (agency_id, agency_name, report_year, figures), by agency then year
+    latest_first_seen_at: str | None              # the newest first_seen_at of any report (ISO), for the next run
+
+
+def report_changes_since(db_path: str | Path, since: str | None) -> ReportChanges:
+    """The changes between versions whose newer version was first seen after `since` (an ISO
+    timestamp; None: every change)."""
+    with _read_only(db_path) as con:
+        found = con.execute("""
+            select c.agency_id, coalesce(a.agency_name, c.agency_id), c.report_year, count(*)
+            from fct_report_changes c
+            left join dim_agency a using (agency_id)
+            where ?::timestamptz is null or c.new_first_seen_at > ?::timestamptz
+            group by all
+            order by 1, 3""", [since, since]).fetchall()
+        [latest] = con.execute("select max(first_seen_at) from dim_report").fetchone()
+    return ReportChanges(sum(n for *_, n in found), [tuple(r) for r in found],
+                         latest.isoformat() if latest is not None else None)

@@ -21,6 +21,18 @@
    the other years carried over, and the version made current.
 
 A document that gives no report never stops the run: it is recorded in `quarantine`.
+
+A 图片版 report page (its tables are <img>s, fetched as attachments with the page as referer:
+spiders.discovery.page_images) that gives no table figures alone is parsed again with its images,
+as ONE document in one worker task (Task.images; cached under a key over the page
+and its set of images, `bundle_key`): the page's report, at its URL, with its date. Its images are
+quarantined as `image_of_report`.
+
+Every distinct body a URL served is a document of its own (`report_fetches`): a page edited in
+place between two crawls gives two reports, two versions, each with when it was first and last
+fetched there (report_sources.fetched_at / last_fetched_at); dim_report makes the newer current and
+fct_report_changes lists what changed. A report's publication date keeps where it came from
+(`publication_date`: the page's field, its signature, the page linking to an attachment, the URL).
 """
 from __future__ import annotations
 
@@ -28,6 +40,7 @@ import hashlib
 import json
 import re
 import shutil
+from urllib.parse import urlsplit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -35,6 +48,7 @@ from typing import Callable, Iterator
 import pyarrow as pa
 
 from warehouse import parser_fingerprint
+from warehouse.deadlines import SIGNED_DATE, URL_PATH, date_from_url
 from warehouse.storage.archive import RawArchive
 from warehouse.storage.arrow import read_parquet, table_rows
 from warehouse.stages.workers import DOC_MEMORY_MB, DOC_TIMEOUT_SECONDS, PARSE_WORKERS
@@ -53,7 +67,8 @@ _TITLE_AGENCY = re.compile(r"^(.*?)(?:20\d\d|19\d\d)\s*年")
 _NAME_FIELDS = pa.schema([REPORTS_SCHEMA.field(n) for n in (
     "report_id", "agency_id", "agency_name", "report_year", "is_correction", "published_date", "fact_count")])
 # What a page without figures keeps until it is known whether it is a landing page.
-_PAGE_FIELDS = ("era", "report_year", "agency_name", "title", "published_date", "input_kind", "text_sha256", "notes")
+_PAGE_FIELDS = ("era", "report_year", "agency_name", "title", "published_date", "published_date_source", "input_kind",
+                "text_sha256", "notes")
 
 
 @dataclass
@@ -78,16 +93,23 @@ class ParseSummary:
 
 # ------------------------------------------------------------------ small pieces
 
-def latest_fetches(archive: RawArchive) -> list[dict]:
-    """The newest successful fetch of each URL that may hold a report, in URL order. Not in fetch
-    or crawl-run order: that order is the crawl's concurrency and where it was interrupted, and the
-    first of the fetches of a report found at several URLs gives its url, so two crawls of one
-    site (one of them cut short and run again) must give the same order."""
-    latest: dict[str, dict] = {}
+def report_fetches(archive: RawArchive) -> list[dict]:
+    """Every distinct body each URL that may hold a report served (successful fetches): one row per
+    (URL, body), the first fetch of that body there, with `last_fetched_at` its latest. A page
+    edited in place between two crawls gives two rows, two versions of the report. In URL order,
+    then by when each body was first seen there; not in fetch or crawl-run order: that order is the
+    crawl's concurrency and where it was interrupted, and the first of the fetches of a report found
+    at several URLs gives its url, so two crawls of one site (one of them cut short and run again)
+    must give the same order."""
+    first: dict[tuple[str, str], dict] = {}
     for row in sorted(archive.manifest_rows(), key=lambda r: r["fetched_at"]):
         if row["kind"] in ("report", "attachment") and row["status"] == 200 and row["sha256"]:
-            latest[row["url"]] = row
-    return [latest[url] for url in sorted(latest)]
+            key = (row["url"], row["sha256"])
+            if key in first:
+                first[key]["last_fetched_at"] = row["fetched_at"]
+            else:
+                first[key] = {**row, "last_fetched_at": row["fetched_at"]}
+    return sorted(first.values(), key=lambda f: (f["url"], f["fetched_at"], f["sha256"]))
 
 
 def year_from_title(title: str | None) -> int | None:
@@ -172,8 +194,9 @@ def read_rows(version_dir: Path, dataset: str, schema: pa.Schema, years: set[int
 
 
 def preference(report: dict) -> tuple:
-    """Sort key of the reports of one agency and year, the current one first. The rule (the
-    same as dim_report's): a marked correction (更正/修订 in its title), then the latest
+    """Sort key of the reports of one agency and year, the current one first (for the agency's
+    name). The rule (dim_report's, which also ranks a report whose URL later served other content
+    below the others): a marked correction (更正/修订 in its title), then the latest
     published, then the one with most facts, then the smallest report_id (the sha256 of its
     text). Every key comes from the documents' content, none from when or in which order
     they were fetched: a crawl interrupted and run again chooses as one uninterrupted crawl."""
@@ -181,6 +204,27 @@ def preference(report: dict) -> tuple:
     descending = tuple(-ord(c) for c in published) + (1,) if published else ()
     return (not report.get("is_correction"), published is None, descending,
             -(report.get("fact_count") or 0), report.get("report_id") or "")
+
+
+def publication_date(doc: dict, fetch: dict, landing: tuple | None = None) -> tuple[str | None, str | None]:
+    """The report's publication date and where it came from: what the document states (page_field,
+    then signed_date: warehouse.parse.metadata.detect_published; for an attachment, the page linking
+    to it (`landing`: date, source, url) is asked next to the document itself: its page field before
+    the document's signature), else the date in the path of the URL it was fetched from, or of its
+    landing page (url_path, warehouse.deadlines.date_from_url), else none."""
+    own = (doc.get("published_date"), doc.get("published_date_source"))
+    page_date, page_source, page_url = landing or (None, None, None)
+    stated = [own, (page_date, page_source)]
+    if own[1] == SIGNED_DATE:    # a page's publication field says more than a signature
+        stated.reverse()
+    for date, source in stated:
+        if date:
+            return date, source
+    for url in (fetch.get("final_url"), fetch["url"], page_url):
+        from_url = date_from_url(url)
+        if from_url:
+            return from_url, URL_PATH
+    return None, None
 
 
 def _count(counter: dict[str, int], key: str) -> None:
@@ -209,6 +253,10 @@ class Stage:
     progress: Callable | None
     summary: ParseSummary = field(default_factory=ParseSummary)
     parsed: set[str] = field(default_factory=set)    # sha256 parsed (or tried) by this run
+    # 图片版 pages: report page URL -> the image fetches it is the referer of (see page_images)
+    images_of: dict[str, list[dict]] = field(default_factory=dict)
+    page_of_image: dict[str, str] = field(default_factory=dict)    # image sha256 -> its page's URL
+    bundles: dict[str, str | None] = field(default_factory=dict)   # page sha256 -> bundle key (None: read alone)
 
     def cache_file(self, sha256: str) -> Path:
         return self.cache_dir / f"{sha256}.json"
@@ -281,13 +329,14 @@ def open_stage(archive_dir, parsed_dir: Path, registry_path, limits: DocLimits, 
         leftover.unlink(missing_ok=True)
     remove_stale_versions(parsed_dir)                  # versions no reader uses, half-written ones
     archive = RawArchive(archive_dir)
-    fetches = latest_fetches(archive)
+    fetches = report_fetches(archive)
     current = read_version_info(parsed_dir)
     previous = current_version(parsed_dir).resolve() if current.get("years") is not None else None
     stage = Stage(archive=archive, parsed_dir=parsed_dir, registry_path=registry_path, version=version,
                   cache_dir=cache_dir, fetches=fetches, inputs=inputs_fingerprint(version, registry_path, fetches),
                   current=current, previous=previous, placed=year_index(previous) if previous else {},
                   limits=limits, pool=pool, reparse=reparse, retry_quarantined=retry_quarantined, progress=progress)
+    stage.images_of, stage.page_of_image = page_images(fetches)
     stage.summary.doc_timeout, stage.summary.doc_memory_mb = limits.timeout, limits.memory_mb
     return stage
 
@@ -354,15 +403,45 @@ def needs_parsing(stage: Stage, sha256: str) -> bool:
 def parse_documents(stage: Stage, fetches: list[dict]) -> None:
     """Parse the documents not in the cache (each body once) in worker processes under the
     stage's limits. The workers write the cache; a document stopped at a limit is cached as
-    that outcome, so neither this run nor the next parses it again."""
-    tasks, seen = [], set()
-    for fetch in fetches:
-        sha = fetch["sha256"]
-        if sha not in seen and needs_parsing(stage, sha):
-            seen.add(sha)
-            tasks.append(Task(key=sha, path=str(stage.archive.object_path(sha)),
-                              filename=fetch["final_url"] or fetch["url"], content_type=fetch["content_type"],
-                              out=str(stage.cache_file(sha))))
+    that outcome, so neither this run nor the next parses it again.
+
+    Report pages with images (page_images) go in two rounds: first the page alone; then, when it
+    gave no table figures (a 图片版 page: its tables are the images), the page with its images
+    as one document (a Task with its images, cached under bundle_key), else each image alone as before."""
+    pages = [f for f in stage.fetches if f["url"] in stage.images_of and f["kind"] == "report"]
+    asked = {f["sha256"] for f in fetches}
+    with_images = [p for p in pages if p["sha256"] in asked
+                   or any(i["sha256"] in asked for i in stage.images_of[p["url"]])]
+    first = [f for f in fetches if f["sha256"] not in stage.page_of_image] + with_images
+    _run_tasks(stage, [_task(stage, f) for f in _unique(first) if needs_parsing(stage, f["sha256"])])
+    second: list[Task] = []
+    bundles: list[Task] = []
+    for page in with_images:
+        key = bundle_key(stage, page)
+        if key is not None:
+            if needs_parsing(stage, key):
+                bundles.append(Task(
+                    key=key, path=str(stage.archive.object_path(page["sha256"])),
+                    filename=page["final_url"] or page["url"], content_type=page["content_type"],
+                    out=str(stage.cache_file(key)),
+                    images=tuple((i["final_url"] or i["url"], str(stage.archive.object_path(i["sha256"])))
+                                 for i in stage.images_of[page["url"]])))
+        else:   # the page has its figures: its images are documents of their own
+            second += [_task(stage, i) for i in stage.images_of[page["url"]] if needs_parsing(stage, i["sha256"])]
+    _run_tasks(stage, list({t.key: t for t in second + bundles}.values()))
+
+
+def _unique(fetches: list[dict]) -> list[dict]:
+    return list({f["sha256"]: f for f in reversed(fetches)}.values())[::-1]
+
+
+def _task(stage: Stage, fetch: dict) -> Task:
+    sha = fetch["sha256"]
+    return Task(key=sha, path=str(stage.archive.object_path(sha)), filename=fetch["final_url"] or fetch["url"],
+                content_type=fetch["content_type"], out=str(stage.cache_file(sha)))
+
+
+def _run_tasks(stage: Stage, tasks: list[Task]) -> None:
     if not tasks:
         return
     stage.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -378,6 +457,62 @@ def parse_documents(stage: Stage, fetches: list[dict]) -> None:
             stage.progress(done, len(tasks))
 
 
+# ------------------------------------------------------------------ 图片版 pages: a page and its images
+
+_IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def is_image_fetch(fetch: dict) -> bool:
+    """An image by the type the server sent, else by its URL's file name."""
+    content_type = (fetch.get("content_type") or "").split(";")[0].strip().lower()
+    if content_type.startswith("image/"):
+        return True
+    path = urlsplit(fetch.get("final_url") or fetch["url"]).path.lower()
+    return content_type in ("", "application/octet-stream", "binary/octet-stream") and path.endswith(_IMAGE_SUFFIXES)
+
+
+def page_images(fetches: list[dict]) -> tuple[dict[str, list[dict]], dict[str, str]]:
+    """Report page URL -> the images fetched with it as referer (the newest body of each image
+    URL, in URL order: the page's order is read from the page itself by the parser), and image
+    sha256 -> that page's URL. An image two pages share belongs to the first page in URL order."""
+    pages = {f["url"] for f in fetches if f["kind"] == "report"}
+    newest: dict[tuple[str, str], dict] = {}
+    for fetch in fetches:   # in URL order, each URL's bodies oldest first: the newest wins
+        if fetch["kind"] == "attachment" and fetch.get("referer") in pages and is_image_fetch(fetch):
+            newest[(fetch["referer"], fetch["url"])] = fetch
+    images_of: dict[str, list[dict]] = {}
+    page_of_image: dict[str, str] = {}
+    for (page, _), fetch in sorted(newest.items(), key=lambda item: item[0]):
+        if fetch["sha256"] not in page_of_image:
+            page_of_image[fetch["sha256"]] = page
+            images_of.setdefault(page, []).append(fetch)
+    return images_of, page_of_image
+
+
+def bundle_key(stage: Stage, page: dict) -> str | None:
+    """The cache key of a page parsed with its images (over the page's body and the set of its
+    images: a changed image, one more or one less parse the page again), or None when the page
+    is read alone: its own parse gave table figures, or it was not parsed. Needs the page's own
+    parse in the cache."""
+    sha = page["sha256"]
+    if sha in stage.bundles:
+        return stage.bundles[sha]
+    key = None
+    cache = stage.cache_file(sha)
+    if page["url"] in stage.images_of and not cache.exists():
+        return None   # not parsed yet: asked again once it is
+    if page["url"] in stage.images_of:
+        alone = json.loads(cache.read_text(encoding="utf-8"))
+        if alone.get("status", "parsed") == "parsed" and \
+                not any(str(f.get("source") or "").startswith("table") for f in alone.get("facts") or []):
+            digest = hashlib.sha256(f"page with images\n{sha}\n".encode())
+            for image in sorted(stage.images_of[page["url"]], key=lambda i: i["url"]):
+                digest.update(f"{image['final_url'] or image['url']} {image['sha256']}\n".encode())
+            key = digest.hexdigest()
+    stage.bundles[sha] = key
+    return key
+
+
 def write_cached(path: Path, result: dict) -> None:
     tmp = path.with_name(f".{path.name}.parent.tmp")
     tmp.write_text(json.dumps(result, ensure_ascii=False), encoding="utf-8")
@@ -385,8 +520,27 @@ def write_cached(path: Path, result: dict) -> None:
 
 
 def read_parsed(stage: Stage, fetch: dict) -> dict:
-    """The parse JSON of a document, from the cache (parse_documents has put it there)."""
-    return json.loads(stage.cache_file(fetch["sha256"]).read_text(encoding="utf-8"))
+    """The parse JSON of a document, from the cache (parse_documents has put it there): for a
+    page read with its images, that reading; for one of those images, where it went."""
+    sha = fetch["sha256"]
+    page_url = stage.page_of_image.get(sha)
+    if page_url is not None and fetch["kind"] == "attachment":
+        page = next((p for p in stage.fetches if p["url"] == page_url and p["kind"] == "report"
+                     and bundle_key(stage, p) is not None), None)
+        if page is not None:
+            year = report_year_of(page, read_parsed(stage, page))
+            return {"status": "image_of_report", "report_year": year, "facts": [], "checks": [],
+                    "notes": [f"an image of the report page {page_url}, read with it"]}
+    key = bundle_key(stage, fetch) if fetch["kind"] == "report" and fetch["url"] in stage.images_of else None
+    if key is not None and stage.cache_file(key).exists():
+        bundled = json.loads(stage.cache_file(key).read_text(encoding="utf-8"))
+        if bundled.get("status", "parsed") == "parsed":
+            return bundled
+        alone = json.loads(stage.cache_file(sha).read_text(encoding="utf-8"))   # stopped at a limit: the page
+        alone["notes"] = [*(alone.get("notes") or []), (f"its images not read: {bundled.get('status')}:"
+                                                         f" {'; '.join(bundled.get('notes') or [])}")]
+        return alone
+    return json.loads(stage.cache_file(sha).read_text(encoding="utf-8"))
 
 
 # ------------------------------------------------------------------ 3. choose the reports
@@ -402,6 +556,7 @@ class Choice:
     doc: dict | None = None
     reason: str = ""
     detail: str = ""
+    landing: tuple | None = None   # an attachment's page that links to it: (published_date, its source, url)
 
 
 def choose_reports(stage: Stage, plan: Plan, todo: list[dict]) -> Iterator[Choice]:
@@ -412,6 +567,16 @@ def choose_reports(stage: Stage, plan: Plan, todo: list[dict]) -> Iterator[Choic
     report_ids: set[str] = set()
     deferred: list[tuple[dict, dict, int]] = []
     referers_with_report: set[str] = set()
+    pages = {f["url"]: f for f in stage.fetches if f["kind"] == "report"}   # the newest body of each page
+
+    def landing(fetch: dict) -> tuple | None:
+        """What the page that links to an attachment states of its publication (the attachment,
+        a PDF or DOCX, seldom prints the date the page shows)."""
+        page = pages.get(fetch["referer"] or "")
+        if page is None or not stage.cache_file(page["sha256"]).exists():
+            return None
+        doc = read_parsed(stage, page)
+        return doc.get("published_date"), doc.get("published_date_source"), page["url"]
 
     def report_or_source(fetch: dict, doc: dict, year: int) -> Choice:
         report_id = doc.get("text_sha256") or fetch["sha256"]
@@ -429,6 +594,8 @@ def choose_reports(stage: Stage, plan: Plan, todo: list[dict]) -> Iterator[Choic
         if plan.rewrite is not None and year is not None and year not in plan.rewrite:
             plan.year_of[fetch["sha256"]] = None   # not placed: the next full run takes it as new
             stage.summary.left_for_full_run += 1
+        elif doc.get("status") == "image_of_report":   # its figures are its page's report
+            yield Choice("quarantine", fetch, year, reason="image_of_report", detail=notes)
         elif doc.get("status") in ("unsupported", "failed", *LIMIT_REASONS):
             yield Choice("quarantine", fetch, year, reason=doc["status"], detail=notes)
         elif not doc.get("era"):
@@ -439,9 +606,11 @@ def choose_reports(stage: Stage, plan: Plan, todo: list[dict]) -> Iterator[Choic
             deferred.append((fetch, {key: doc.get(key) for key in _PAGE_FIELDS}
                              | {"facts": [], "checks": doc.get("checks", [])}, year))
         else:
+            choice = report_or_source(fetch, doc, year)
             if fetch["kind"] == "attachment" and fetch["referer"]:
                 referers_with_report.add(fetch["referer"])
-            yield report_or_source(fetch, doc, year)
+                choice.landing = landing(fetch)
+            yield choice
     for fetch, doc, year in deferred:
         if fetch["url"] in referers_with_report:
             yield Choice("quarantine", fetch, year, reason="landing_page",
@@ -501,7 +670,7 @@ def write_version(stage: Stage, plan: Plan, choices: Iterator[Choice], backfill:
         out["report_sources"].add({"report_id": choice.report_id, "report_year": choice.year, "url": fetch["url"],
                                    "final_url": fetch["final_url"], "content_sha256": fetch["sha256"],
                                    "fetched_at": fetch["fetched_at"], "source_id": fetch["source_id"],
-                                   "link_title": fetch["link_title"]})
+                                   "link_title": fetch["link_title"], "last_fetched_at": fetch["last_fetched_at"]})
         if choice.kind == "report":
             write_report(out, stage, registry, names, choice, year_stats)
 
@@ -540,10 +709,11 @@ def write_report(out: ParsedVersion, stage: Stage, registry, names: AgencyNames,
     agency_id = registry.resolve(agency_name) or f"source-{fetch['source_id']}"
     title = doc.get("title") or fetch["link_title"]
     notes = "; ".join(doc.get("notes") or [])
+    published_date, date_source = publication_date(doc, fetch, choice.landing)
     report = {
         "report_id": report_id, "agency_id": agency_id, "agency_name": agency_name,
         "report_year": year, "era": doc["era"], "title": title,
-        "published_date": doc.get("published_date"), "url": fetch["url"],
+        "published_date": published_date, "published_date_source": date_source, "url": fetch["url"],
         "content_sha256": fetch["sha256"], "input_kind": doc.get("input_kind"),
         "parser_version": stage.version, "fetched_at": fetch["fetched_at"],
         "source_id": fetch["source_id"],

@@ -29,7 +29,8 @@ REPORTS_SCHEMA = pa.schema([
     ("report_year", pa.int32()),
     ("era", pa.string()),
     ("title", pa.string()),
-    ("published_date", pa.string()),
+    ("published_date", pa.string()),     # ISO date, as the page (or its URL) states it
+    ("published_date_source", pa.string()),  # page_field | signed_date | url_path (NULL: no date stated)
     ("url", pa.string()),                # first URL it was fetched from
     ("content_sha256", pa.string()),     # raw body in the archive
     ("input_kind", pa.string()),
@@ -75,9 +76,10 @@ REPORT_SOURCES_SCHEMA = pa.schema([
     ("url", pa.string()),
     ("final_url", pa.string()),
     ("content_sha256", pa.string()),
-    ("fetched_at", pa.timestamp("us", tz="UTC")),
+    ("fetched_at", pa.timestamp("us", tz="UTC")),        # the first fetch of this content at this URL
     ("source_id", pa.string()),
     ("link_title", pa.string()),
+    ("last_fetched_at", pa.timestamp("us", tz="UTC")),   # the latest fetch of this content at this URL
 ])
 
 # Documents that gave no report, with the reason (unsupported, failed, no figures, landing page …).
@@ -101,6 +103,8 @@ AGENCIES_SCHEMA = pa.schema([
     ("county", pa.string()),
     ("parent_agency_id", pa.string()),
     ("in_registry", pa.bool_()),
+    ("established", pa.int32()),         # registry: first year the body existed (reports from that year on)
+    ("abolished", pa.int32()),           # registry: year it was merged or abolished (no report for it or later)
 ])
 
 METRICS_SCHEMA = pa.schema([

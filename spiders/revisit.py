@@ -1,0 +1,80 @@
+"""Polite revisits of archived report pages and attachments (no Scrapy here: spiders.run plans, the spider asks).
+
+Reports are edited in place without notice, so an archived report or attachment URL whose latest
+fetch is at least `revisit_days` old is requested again, straight from the manifest (it need not be
+listed any more): conditionally when the manifest kept its validators (If-None-Match from `etag`,
+If-Modified-Since from `last_modified`, columns a manifest may lack). A 304 keeps the body archived
+before (its row points at that body's sha256); a new body is stored as a new fetch of the URL: the
+raw archive is content-addressed, so the old body stays and each run's manifest row names the body
+it got. 0 days = every run; the default is 30 days (nightly runs revisit each report about monthly).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+DEFAULT_REVISIT_DAYS = 30.0
+REVISITED_KINDS = ("report", "attachment")
+MANIFEST_COLUMNS = ("url", "status", "kind", "sha256", "size", "fetched_at", "source_id", "link_title", "referer",
+                    "etag", "last_modified")
+
+
+@dataclass(frozen=True)
+class Revisit:
+    """An archived URL due for a revisit, with what its latest fetches said."""
+    url: str
+    kind: str
+    source_id: str | None
+    sha256: str                 # the body archived by its latest 200
+    size: int | None
+    last_fetched: datetime      # its latest answer
+    link_title: str | None = None
+    referer: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        """The conditional request headers the validators allow (none when the manifest kept none)."""
+        out = {}
+        if self.etag:
+            out["If-None-Match"] = self.etag
+        if self.last_modified:
+            out["If-Modified-Since"] = self.last_modified
+        return out
+
+
+def plan_revisits(rows: Iterable[dict], revisit_days: float, now: datetime) -> dict[str, Revisit]:
+    """The archived report/attachment URLs (a 200 with a body once) whose latest fetch (any answer) is at least
+    `revisit_days` before `now`, by URL. Rows are manifest rows (any order; missing columns are None)."""
+    latest_ok: dict[str, dict] = {}     # url -> its latest 200 with a body
+    latest_seen: dict[str, dict] = {}   # url -> its latest answer (200, 304, 404 …)
+    for row in rows:
+        if row.get("kind") not in REVISITED_KINDS or row.get("fetched_at") is None:
+            continue
+        status, url = row.get("status"), row["url"]
+        if status == 200 and row.get("sha256"):
+            if url not in latest_ok or row["fetched_at"] >= latest_ok[url]["fetched_at"]:
+                latest_ok[url] = row
+        if status is not None:  # any answer counts as a fetch (a 404 is not asked again every run)
+            if url not in latest_seen or row["fetched_at"] >= latest_seen[url]["fetched_at"]:
+                latest_seen[url] = row
+    cutoff = now - timedelta(days=revisit_days)
+    due = {}
+    for url, ok in latest_ok.items():
+        seen = latest_seen[url]
+        if seen["fetched_at"] > cutoff:
+            continue
+        validators = seen if seen.get("status") in (200, 304) and (seen.get("etag") or seen.get("last_modified")) else ok
+        due[url] = Revisit(url=url, kind=ok["kind"], source_id=ok.get("source_id"), sha256=ok["sha256"],
+                           size=ok.get("size"), last_fetched=seen["fetched_at"], link_title=ok.get("link_title"),
+                           referer=ok.get("referer"), etag=validators.get("etag"),
+                           last_modified=validators.get("last_modified"))
+    return due
+
+
+def manifest_rows_for_revisits(archive) -> list[dict]:
+    """The manifest columns plan_revisits reads (those the manifest schema has), all runs."""
+    table = archive.read_manifest()
+    names = [c for c in MANIFEST_COLUMNS if c in table.column_names]
+    return table.select(names).to_pylist()
