@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from warehouse.eras import era_names, table_era_names
+from warehouse.oversight import dictionary_markdown_sections  # the oversight models' columns
 
 ERAS = era_names()            # declared in warehouse.eras, one module per era
 TABLE_ERAS = table_era_names()
@@ -205,6 +206,5 @@ def dictionary_markdown() -> str:
         lines += [f"| `{r['key']}` | {r['label_zh']} | {r['label_en']} | {r['eras'].replace(',', ', ')} | {r['definition']} |"
                   for r in rows if r["dimension"] == dimension]
         lines.append("")
-    from warehouse.oversight import dictionary_markdown_sections   # timeliness, versions, reconciliation, scorecard
     lines += dictionary_markdown_sections()
     return "\n".join(lines)
