@@ -72,6 +72,28 @@ def is_connection_failure(exc: BaseException) -> bool:
     return isinstance(exc, CONNECTION_FAILURES)
 
 
+def _with_subclasses(classes) -> frozenset[str]:
+    names, stack = set(), list(classes)
+    while stack:
+        cls = stack.pop()
+        if cls.__name__ not in names:
+            names.add(cls.__name__)
+            stack.extend(cls.__subclasses__())
+    return frozenset(names)
+
+
+def may_answer_later(status: int | None, error: str | None) -> bool:
+    """Whether a manifest row's failure is one another run may not meet: no answer came (a connection
+    failure, or a request its host's open circuit held back) or the server failed (5xx, 429). An
+    answer such as a 404, a refusal by the allow-list or a size cap stands. The row's error starts
+    with the exception's class name (ReportSpider.on_failure)."""
+    if status is not None:
+        return status >= 500 or status == 429
+    if not error:
+        return False
+    return error.split(":", 1)[0] in _with_subclasses(CONNECTION_FAILURES) or CIRCUIT_OPEN in error
+
+
 def describe(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text[:200]}" if text else type(exc).__name__

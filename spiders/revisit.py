@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Callable, Iterable
 
 DEFAULT_REVISIT_DAYS = 30.0
 REVISITED_KINDS = ("report", "attachment")
 MANIFEST_COLUMNS = ("url", "status", "kind", "sha256", "size", "fetched_at", "source_id", "link_title", "referer",
-                    "etag", "last_modified")
+                    "error", "etag", "last_modified")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,22 @@ def plan_revisits(rows: Iterable[dict], revisit_days: float, now: datetime) -> d
                            referer=ok.get("referer"), etag=validators.get("etag"),
                            last_modified=validators.get("last_modified"))
     return due
+
+
+def pages_to_fetch_again(rows: Iterable[dict], may_answer_later: Callable[[int | None, str | None], bool]) -> set[str]:
+    """Archived report pages with a link (an attachment, an image) that was never fetched and whose last
+    try failed in a way another run may not meet (`may_answer_later(status, error)`): an archived page is
+    otherwise not requested again, so its links would never be asked for again (a crawl that lost its
+    server midway). Rows are manifest rows, any order."""
+    rows = [r for r in rows if r.get("kind") in REVISITED_KINDS]
+    fetched = {r["url"] for r in rows if r.get("status") == 200 and r.get("sha256")}
+    last_try: dict[str, dict] = {}
+    for row in rows:
+        if row["url"] not in fetched and row.get("referer") and row.get("fetched_at") is not None:
+            if row["url"] not in last_try or row["fetched_at"] >= last_try[row["url"]]["fetched_at"]:
+                last_try[row["url"]] = row
+    return {row["referer"] for row in last_try.values()
+            if row["referer"] in fetched and may_answer_later(row.get("status"), row.get("error"))}
 
 
 def manifest_rows_for_revisits(archive) -> list[dict]:

@@ -131,10 +131,12 @@ def main(argv: list[str] | None = None) -> int:
             if known_urls:
                 from datetime import datetime, timezone
 
-                from spiders.revisit import manifest_rows_for_revisits, plan_revisits
+                from spiders.circuit import may_answer_later
+                from spiders.revisit import manifest_rows_for_revisits, pages_to_fetch_again, plan_revisits
 
-                revisits = plan_revisits(manifest_rows_for_revisits(archive), args.revisit_days,
-                                         datetime.now(timezone.utc))
+                rows = manifest_rows_for_revisits(archive)
+                revisits = plan_revisits(rows, args.revisit_days, datetime.now(timezone.utc))
+                known_urls -= pages_to_fetch_again(rows, may_answer_later)
             partial_walk = set()
             if known_urls and not args.full_walk:
                 ids = [s.id for s in sources]

@@ -191,7 +191,7 @@ def crawled_part(key: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def crawled(portal, key, tmp_path_factory):
+def crawled(portal, key, tmp_path_factory, parse_cache):
     """Round 1 crawled, round 2 crawled with every archived report revisited, parsed and built."""
     from spiders.launch import run_crawl
     from warehouse.stages.build import build_warehouse
@@ -211,7 +211,9 @@ def crawled(portal, key, tmp_path_factory):
         second = run_crawl(sources, paths.archive, "round2", profile="loopback", base_url=server.base_url,
                            timeout=300, revisit_days=0)
         base = server.base_url
+    parse_cache.seed(paths.parsed)
     parse_archive(paths.archive, paths.parsed, portal / "agencies.yaml")
+    parse_cache.keep(paths.parsed)
     build_warehouse(paths.parsed, paths.database)
     return paths, first, second, base
 

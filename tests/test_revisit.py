@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from demo_portal.server import serve_portal
-from spiders.revisit import Revisit, plan_revisits
+from spiders.revisit import Revisit, pages_to_fetch_again, plan_revisits
 from warehouse.storage.archive import RawArchive
 from warehouse.storage.schemas import RAW_MANIFEST_SCHEMA
 
@@ -64,6 +64,25 @@ def test_validators_become_conditional_headers():
     revisit = plan_revisits(rows, 30, NOW)["u/r.html"]
     assert revisit.headers() == {"If-None-Match": '"abc"', "If-Modified-Since": "Tue, 03 Feb 2026 01:00:00 GMT"}
     assert plan_revisits([row("u/r.html", 40)], 30, NOW)["u/r.html"].headers() == {}  # no validators kept
+
+
+def test_a_page_whose_attachment_failed_for_now_is_fetched_again():
+    """A crawl that lost its server midway archived pages whose attachments it could not fetch: those
+    pages are asked again (their links are read only from a fetched page), until every link answered."""
+    from spiders.circuit import may_answer_later
+
+    refused = "DownloadConnectionRefusedError: Connection was refused by other side: 111"
+    rows = [row("u/a.html", 2), row("u/a.xlsx", 2, status=None, kind="attachment", referer="u/a.html", error=refused),
+            row("u/b.html", 2), row("u/b.pdf", 2, status=None, kind="attachment", referer="u/b.html", error=refused),
+            row("u/b.pdf", 1, kind="attachment", referer="u/b.html"),              # fetched by a later run
+            row("u/c.html", 2), row("u/c.png", 2, status=503, kind="attachment", referer="u/c.html"),
+            row("u/d.html", 2), row("u/d.doc", 2, status=404, kind="attachment", referer="u/d.html"),   # an answer
+            row("u/e.html", 2), row("u/e.pdf", 2, status=None, kind="attachment", referer="u/e.html",
+                                    error="IgnoreRequest: circuit open: host 127.0.0.1:8 failed 5 times in a row"),
+            row("u/f.html", 2), row("u/f.pdf", 2, status=None, kind="attachment", referer="u/f.html",
+                                    error="IgnoreRequest: Forbidden by robots.txt"),
+            row("u/g.html", 2, status=None, referer="u/list.html", error=refused)]      # a report never archived
+    assert pages_to_fetch_again(rows, may_answer_later) == {"u/a.html", "u/c.html", "u/e.html"}
 
 
 def test_the_spider_asks_conditionally_and_accepts_304(tmp_path):
@@ -202,3 +221,25 @@ def test_a_304_keeps_the_body_archived_before(tmp_path):
     assert archive.read(old_sha) == b"<html>old</html>"                       # the old body stays
     totals = summarize(pipeline.rows, spider)["totals"]
     assert (totals["revisited"], totals["revisit_changed"], totals["errors"]) == (2, 1, 0)
+
+
+@pytest.mark.slow
+def test_an_attachment_that_failed_is_asked_for_by_the_next_run(tmp_path):
+    """Run 1 archives a report page but its attachment fails (a 500, retries off); run 2, with nothing
+    due a revisit, fetches that page again to reach the attachment, and leaves the other pages alone."""
+    write_site(tmp_path)
+    folder = tmp_path / "site" / "gk" / "ndbg"
+    page = (folder / "t2023.html").read_text(encoding="utf-8")
+    (folder / "t2023.html").write_text(page.replace("</body>", "<a href='./t2023.xlsx'>附件：统计表.xlsx</a></body>"),
+                                       encoding="utf-8")
+    (folder / "t2023.xlsx").write_bytes(b"PK\x03\x04 not a real workbook")
+    (tmp_path / "site" / "_faults.json").write_text(json.dumps({"fail_once": ["/gk/ndbg/t2023.xlsx"]}))
+    (tmp_path / "sources.yaml").write_text(SOURCES, encoding="utf-8")
+    with serve_portal(tmp_path / "site") as server:
+        crawl(tmp_path, "r1", server.base_url, "--set", "RETRY_ENABLED=False")
+        crawl(tmp_path, "r2", server.base_url)
+        url = f"{server.base_url}/gk/ndbg/t2023.xlsx"
+    rows = RawArchive(tmp_path / "raw").manifest_rows()
+    assert [(r["run_id"], r["status"]) for r in rows if r["url"] == url] == [("r1", 500), ("r2", 200)]
+    fetched_in_r2 = sorted(r["url"].rsplit("/", 1)[1] for r in rows if r["run_id"] == "r2" and r["kind"] in ("report", "attachment"))
+    assert fetched_in_r2 == ["t2023.html", "t2023.xlsx"]

@@ -2,86 +2,27 @@
 that used to hang it: as a background job, with SIGINT and SIGTERM ignored (a non-interactive shell's
 `disclosure ui &`), which `dagster dev` inherited and then ignored both signals for 25 s.
 
-The fast tests drive `app.cli.run_process_group` (what `disclosure ui` runs `dagster dev` with)
-on small Python children; the slow ones start the real `disclosure ui` on a free port.
-Every process a test starts is ended by pid, never by name.
+These tests drive `app.cli.run_process_group` (what `disclosure ui` runs `dagster dev` with) on small
+Python children; tests/test_dagster_ui.py starts the real `disclosure ui` that way and stops it with
+SIGTERM. Every process a test starts is ended by pid, never by name.
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.processes import descendants, proc_stat
+from tests.processes import ignore_int_and_term, is_alive, kill_leftovers, pgid_of, wait_until_gone
 
-pytestmark = pytest.mark.slow  # starts the UI in subprocesses
+pytestmark = pytest.mark.slow  # subprocesses that wait for signals
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DISCLOSURE = Path(sys.executable).with_name("disclosure")
-STOP_LIMIT = 5.0            # seconds from the signal until no process of the UI is left
-START_TIMEOUT = 150         # `dagster dev` answers after ~8 s on an idle machine, far later on a busy one
-
-
-# --- processes, read from /proc -----------------------------------------------------------------------------
-
-def is_alive(pid: int) -> bool:
-    """Running (a zombie waiting for its parent counts as ended)."""
-    fields = proc_stat(pid)
-    return fields is not None and fields[0] != "Z"
-
-
-def group_members(pgids: set[int]) -> set[int]:
-    """Live (non-zombie) processes whose process group is one of pgids."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and (fields := proc_stat(int(entry.name))) and fields[0] != "Z" \
-                and int(fields[2]) in pgids:
-            found.add(int(entry.name))
-    return found
-
-
-def pgid_of(pid: int) -> int | None:
-    fields = proc_stat(pid)
-    return int(fields[2]) if fields else None
-
-
-def kill_leftovers(pids: set[int]) -> None:
-    """SIGKILL the processes this test started that are still there (by pid, never by name)."""
-    for pid in pids:
-        if is_alive(pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-
-
-def ignore_int_and_term() -> None:
-    """In the child before exec: what a non-interactive shell does for `cmd &` (and worse, TERM too)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
-def wait_until_gone(pids: set[int], pgids: set[int], limit: float) -> tuple[float, set[int]]:
-    """(seconds waited, processes still alive) once none of pids nor any member of pgids is alive,
-    or at limit + 3 s (so a failure shows how late, not only that)."""
-    start = time.monotonic()
-    while True:
-        alive = {p for p in pids if is_alive(p)} | group_members(pgids)
-        elapsed = time.monotonic() - start
-        if not alive or elapsed > limit + 3:
-            return elapsed, alive
-        time.sleep(0.05)
 
 
 # --- run_process_group on small children ----------------------------------------------------------------------
@@ -171,64 +112,3 @@ def test_when_the_child_exits_its_group_goes_too_and_its_code_is_returned(tmp_pa
         assert not is_alive(grandchild), "the grandchild outlived `disclosure ui`"
     finally:
         kill_leftovers({grandchild})
-
-
-# --- the real `disclosure ui` ------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def server_info(base: str) -> dict | None:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))    # loopback, never a proxy
-    try:
-        with opener.open(f"{base}/server_info", timeout=3) as resp:
-            return json.loads(resp.read().decode("utf-8"))
-    except (urllib.error.URLError, ConnectionError, TimeoutError, json.JSONDecodeError):
-        return None
-
-
-# One real UI start (~40 s): SIGINT and SIGHUP reach the same group forwarding, tested fast above.
-@pytest.mark.parametrize("sig", [signal.SIGTERM], ids=lambda s: s.name)
-def test_disclosure_ui_stops_within_5_seconds(tmp_path, sig):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    shutil.copyfile(PROJECT_ROOT / "dagster.yaml", home / "dagster.yaml")
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PYTHONUNBUFFERED": "1"}
-    env.pop("DISCLOSURE_LIVE_CRAWL", None)
-    log = tmp_path / "ui.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([str(DISCLOSURE), "ui", "--port", str(port)], cwd=PROJECT_ROOT, env=env,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True, preexec_fn=ignore_int_and_term)
-    known = {proc.pid}
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while server_info(base) is None:
-            if proc.poll() is not None:
-                pytest.fail(f"`disclosure ui` exited {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no answer on {base} within {START_TIMEOUT} s:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.5)
-        known |= descendants(proc.pid)
-        groups = {pgid_of(p) for p in known} - {None}
-        assert len(known) >= 4, known        # disclosure, dagster dev, its webserver and code server at least
-        os.kill(proc.pid, sig)               # as a terminal's Ctrl-C or a service manager's stop would
-        seconds, alive = wait_until_gone(known, groups, STOP_LIMIT)
-        assert not alive, f"still alive {seconds:.1f} s after {sig.name}: {alive}"
-        assert seconds < STOP_LIMIT, f"`disclosure ui` took {seconds:.1f} s to stop on {sig.name}"
-        assert proc.wait(timeout=5) == 128 + sig
-        assert "Traceback" not in log.read_text(errors="replace")
-        with socket.socket() as s:
-            s.settimeout(2)
-            assert s.connect_ex(("127.0.0.1", port)) != 0, f"something still answers on {port}"
-        print(f"`disclosure ui` stopped {seconds:.2f} s after {sig.name}")
-    finally:
-        kill_leftovers(known | descendants(proc.pid))
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)

@@ -506,11 +506,19 @@ def bundle_key(stage: Stage, page: dict) -> str | None:
         if alone.get("status", "parsed") == "parsed" and \
                 not any(str(f.get("source") or "").startswith("table") for f in alone.get("facts") or []):
             digest = hashlib.sha256(f"page with images\n{sha}\n".encode())
-            for image in sorted(stage.images_of[page["url"]], key=lambda i: i["url"]):
-                digest.update(f"{image['final_url'] or image['url']} {image['sha256']}\n".encode())
+            # images by path, not host: the same site served at another address (https, a mirror, a
+            # local replay) is not read by OCR again
+            for path, image_sha in sorted((site_path(i["final_url"] or i["url"]), i["sha256"])
+                                          for i in stage.images_of[page["url"]]):
+                digest.update(f"{path} {image_sha}\n".encode())
             key = digest.hexdigest()
     stage.bundles[sha] = key
     return key
+
+
+def site_path(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
 
 
 def write_cached(path: Path, result: dict) -> None:
