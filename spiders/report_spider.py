@@ -108,7 +108,7 @@ def manifest_row(request: Request, response: Response | None, *, run_id: str,
         "run_id": run_id,
         "error": error,
         "body": response.body if response is not None else None,
-        # validators of the body (kept by a manifest whose schema has the columns; read by spiders.revisit)
+        # validators of the body (read by spiders.revisit)
         "etag": etag.decode("latin-1") if etag else None,
         "last_modified": last_modified.decode("latin-1") if last_modified else None,
         "revisit_of": meta.get("revisit_of"),   # the sha256 archived before, on a revisit

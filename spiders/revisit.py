@@ -2,8 +2,8 @@
 
 Reports are edited in place without notice, so an archived report or attachment URL whose latest
 fetch is at least `revisit_days` old is requested again, straight from the manifest (it need not be
-listed any more): conditionally when the manifest kept its validators (If-None-Match from `etag`,
-If-Modified-Since from `last_modified`, columns a manifest may lack). A 304 keeps the body archived
+listed any more): conditionally when the server sent validators (If-None-Match from `etag`,
+If-Modified-Since from `last_modified`; manifests written before these columns lack them). A 304 keeps the body archived
 before (its row points at that body's sha256); a new body is stored as a new fetch of the URL: the
 raw archive is content-addressed, so the old body stays and each run's manifest row names the body
 it got. 0 days = every run; the default is 30 days (nightly runs revisit each report about monthly).

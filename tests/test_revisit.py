@@ -17,7 +17,6 @@ import pytest
 from demo_portal.server import serve_portal
 from spiders.revisit import Revisit, pages_to_fetch_again, plan_revisits
 from warehouse.storage.archive import RawArchive
-from warehouse.storage.schemas import RAW_MANIFEST_SCHEMA
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 3, 1, 2, 30, tzinfo=timezone.utc)
@@ -83,6 +82,21 @@ def test_a_page_whose_attachment_failed_for_now_is_fetched_again():
                                     error="IgnoreRequest: Forbidden by robots.txt"),
             row("u/g.html", 2, status=None, referer="u/list.html", error=refused)]      # a report never archived
     assert pages_to_fetch_again(rows, may_answer_later) == {"u/a.html", "u/c.html", "u/e.html"}
+
+
+def test_a_304_is_a_fetch_of_the_body_archived_before(tmp_path):
+    """The manifest keeps the validators a revisit asks with; a 304 is the report's latest fetch."""
+    from warehouse.stages.parse_archive import report_fetches
+
+    archive = RawArchive(tmp_path / "raw")
+    body = "<html><body>青禾县2024年政府信息公开工作年度报告</body></html>".encode()
+    first = dict(url="u/r.html", final_url="u/r.html", status=200, content_type="text/html", sha256=archive.put(body),
+                 size=len(body), fetched_at=NOW - timedelta(days=40), kind="report", run_id="r1", etag='"v1"')
+    archive.write_manifest([first], "r1")
+    archive.write_manifest([{**first, "status": 304, "fetched_at": NOW, "run_id": "r2"}], "r2")
+    assert plan_revisits(archive.manifest_rows(), 30, NOW + timedelta(days=31))["u/r.html"].etag == '"v1"'
+    [fetch] = report_fetches(archive)
+    assert (fetch["run_id"], fetch["fetched_at"], fetch["last_fetched_at"]) == ("r1", NOW - timedelta(days=40), NOW)
 
 
 def test_the_spider_asks_conditionally_and_accepts_304(tmp_path):
@@ -168,10 +182,8 @@ def test_second_round_edit_is_archived_beside_the_first(tmp_path):
     others = [r for r in archive.manifest_rows() if r["run_id"] == "r3" and r["kind"] == "report" and r["url"] != url]
     assert len(others) == 2
     first_shas = {r["url"]: r["sha256"] for r in archive.manifest_rows() if r["run_id"] == "r1"}
-    for r in others:  # unchanged: 304 where the manifest keeps ETags, else the same body again
-        assert r["status"] in (200, 304) and r["sha256"] == first_shas[r["url"]]
-        if "etag" in RAW_MANIFEST_SCHEMA.names:
-            assert r["status"] == 304
+    for r in others:  # unchanged: a 304 to If-None-Match, naming the body archived before
+        assert r["status"] == 304 and r["sha256"] == first_shas[r["url"]]
 
 
 def test_summary_table_shows_revisits_only_when_there_were_some():

@@ -39,8 +39,8 @@ CHILD = textwrap.dedent("""
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, signal.getsignal(signal.SIGINT)
         assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL, signal.getsignal(signal.SIGTERM)
     grandchild = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-    print(os.getpid(), grandchild.pid, flush=True)
-    try:
+    try:  # from the line on: the test may signal as soon as it has read it
+        print(os.getpid(), grandchild.pid, flush=True)
         time.sleep(600)
     except KeyboardInterrupt:
         sys.exit(130)

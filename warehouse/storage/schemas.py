@@ -19,6 +19,8 @@ RAW_MANIFEST_SCHEMA = pa.schema([
     ("kind", pa.string()),           # report | attachment | listing | robots | other
     ("run_id", pa.string()),
     ("error", pa.string()),          # why nothing usable was kept (size cap, failure, …)
+    ("etag", pa.string()),           # the body's validators as the server sent them: a revisit asks
+    ("last_modified", pa.string()),  # conditionally, and a 304 keeps the body archived before
 ])
 
 # Parsed datasets, each partitioned by report_year (the column is kept inside the files too).
