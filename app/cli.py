@@ -371,7 +371,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--refetch", action="store_true", help="fetch archived report pages and attachments again")
     p.add_argument("--revisit-days", type=float, metavar="DAYS",
                    help="request archived report pages and attachments again when their latest fetch is this "
-                        "old (default 30; 0: every run), to see reports edited in place")
+                        "old, spread over a quarter more by URL (default 30; 0: every run), to see reports edited in place")
     p.add_argument("--full-walk", action="store_true",
                    help="walk every listing to its last page (by default a column's paging stops at a "
                         "newest-first page of archived reports, except every 7 days)")

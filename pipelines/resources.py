@@ -84,7 +84,7 @@ class CrawlSettingsResource(ConfigurableResource):
                                  "the last crawl fails reports_per_source_not_falling")
     revisit_days: float = Field(
         default=30.0, ge=0, description="request an archived report page or attachment again when its latest "
-                                        "fetch is this many days old (0: every run; spiders.revisit)")
+                                        "fetch is this many days old, spread over a quarter more by URL (0: every run; spiders.revisit)")
 
 
 class ParseSettingsResource(ConfigurableResource):

@@ -7,14 +7,20 @@ If-Modified-Since from `last_modified`; manifests written before these columns l
 before (its row points at that body's sha256); a new body is stored as a new fetch of the URL: the
 raw archive is content-addressed, so the old body stays and each run's manifest row names the body
 it got. 0 days = every run; the default is 30 days (nightly runs revisit each report about monthly).
+
+Revisits are spread out: a URL falls due between `revisit_days` and a quarter more after its latest
+fetch, at a point fixed by a hash of the URL, so the reports a first big crawl archived in one night
+are not all asked for again on one night a month later, and stay spread from then on.
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 DEFAULT_REVISIT_DAYS = 30.0
+REVISIT_SPREAD = 0.25      # a URL falls due between revisit_days and (1 + REVISIT_SPREAD) × revisit_days
 REVISITED_KINDS = ("report", "attachment")
 MANIFEST_COLUMNS = ("url", "status", "kind", "sha256", "size", "fetched_at", "source_id", "link_title", "referer",
                     "error", "etag", "last_modified")
@@ -46,7 +52,8 @@ class Revisit:
 
 def plan_revisits(rows: Iterable[dict], revisit_days: float, now: datetime) -> dict[str, Revisit]:
     """The archived report/attachment URLs (a 200 with a body once) whose latest fetch (any answer) is at least
-    `revisit_days` before `now`, by URL. Rows are manifest rows (any order; missing columns are None)."""
+    `revisit_days` (and the URL's share of the spread) before `now`, by URL. Rows are manifest rows (any
+    order; missing columns are None)."""
     latest_ok: dict[str, dict] = {}     # url -> its latest 200 with a body
     latest_seen: dict[str, dict] = {}   # url -> its latest answer (200, 304, 404 …)
     for row in rows:
@@ -59,11 +66,10 @@ def plan_revisits(rows: Iterable[dict], revisit_days: float, now: datetime) -> d
         if status is not None:  # any answer counts as a fetch (a 404 is not asked again every run)
             if url not in latest_seen or row["fetched_at"] >= latest_seen[url]["fetched_at"]:
                 latest_seen[url] = row
-    cutoff = now - timedelta(days=revisit_days)
     due = {}
     for url, ok in latest_ok.items():
         seen = latest_seen[url]
-        if seen["fetched_at"] > cutoff:
+        if seen["fetched_at"] > now - timedelta(days=revisit_days * (1 + REVISIT_SPREAD * spread_of(url))):
             continue
         validators = seen if seen.get("status") in (200, 304) and (seen.get("etag") or seen.get("last_modified")) else ok
         due[url] = Revisit(url=url, kind=ok["kind"], source_id=ok.get("source_id"), sha256=ok["sha256"],
@@ -71,6 +77,11 @@ def plan_revisits(rows: Iterable[dict], revisit_days: float, now: datetime) -> d
                            referer=ok.get("referer"), etag=validators.get("etag"),
                            last_modified=validators.get("last_modified"))
     return due
+
+
+def spread_of(url: str) -> float:
+    """A number in [0, 1) fixed by the URL (the same in every run and on every machine)."""
+    return int.from_bytes(hashlib.sha256(url.encode("utf-8")).digest()[:8], "big") / 2 ** 64
 
 
 def pages_to_fetch_again(rows: Iterable[dict], may_answer_later: Callable[[int | None, str | None], bool]) -> set[str]:

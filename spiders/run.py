@@ -51,8 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--full-walk-days", type=float, default=7.0, metavar="DAYS",
                     help="a source whose last full walk is this old is walked in full again (default 7)")
     ap.add_argument("--revisit-days", type=float, default=DEFAULT_REVISIT_DAYS, metavar="DAYS",
-                    help="request an archived report page or attachment again when its latest fetch is this old "
-                         f"(default {DEFAULT_REVISIT_DAYS:g}; 0: every run)")
+                    help="request an archived report page or attachment again when its latest fetch is this old, "
+                         f"spread over a quarter more by URL (default {DEFAULT_REVISIT_DAYS:g}; 0: every run)")
     # Overrides of the profile, for tests of the size cap and of timeouts (and for a site
     # known to publish larger attachments than the profile allows).
     ap.add_argument("--max-size", type=int, metavar="BYTES",

@@ -40,12 +40,20 @@ def row(url: str, days_ago: float, status: int = 200, sha: str | None = "a" * 64
 # ---------------------------------------------------------------- planning (no crawl)
 
 def test_due_after_the_revisit_days_and_every_run_at_zero():
-    rows = [row("u/old.html", 40), row("u/new.html", 3), row("u/a.pdf", 31, kind="attachment"),
+    rows = [row("u/old.html", 40), row("u/new.html", 3), row("u/a.pdf", 38, kind="attachment"),
             row("u/list.html", 90, kind="listing"), row("u/gone.html", 60, status=404, sha=None)]
     due = plan_revisits(rows, 30, NOW)
     assert sorted(due) == ["u/a.pdf", "u/old.html"]          # listings are revalidated otherwise; 404 never archived
     assert due["u/a.pdf"].kind == "attachment" and due["u/old.html"].sha256 == "a" * 64
     assert sorted(plan_revisits(rows, 0, NOW)) == ["u/a.pdf", "u/new.html", "u/old.html"]
+
+
+def test_revisits_of_one_night_s_crawl_are_spread_over_a_quarter_of_the_revisit_days():
+    """1 000 reports archived on one night fall due over days 30 to 37.5, not all on day 30."""
+    rows = [row(f"u/{i}.html", 0) for i in range(1000)]
+    due_by_day = [len(plan_revisits(rows, 30, NOW + timedelta(days=day))) for day in (29.9, 30.1, 33.75, 37.6)]
+    assert due_by_day[0] == 0 and due_by_day[1] < 30 and 400 < due_by_day[2] < 600 and due_by_day[3] == 1000
+    assert plan_revisits(rows, 30, NOW + timedelta(days=33.75)) == plan_revisits(rows, 30, NOW + timedelta(days=33.75))
 
 
 def test_the_latest_answer_counts_and_the_latest_body_is_kept():
@@ -94,7 +102,7 @@ def test_a_304_is_a_fetch_of_the_body_archived_before(tmp_path):
                  size=len(body), fetched_at=NOW - timedelta(days=40), kind="report", run_id="r1", etag='"v1"')
     archive.write_manifest([first], "r1")
     archive.write_manifest([{**first, "status": 304, "fetched_at": NOW, "run_id": "r2"}], "r2")
-    assert plan_revisits(archive.manifest_rows(), 30, NOW + timedelta(days=31))["u/r.html"].etag == '"v1"'
+    assert plan_revisits(archive.manifest_rows(), 30, NOW + timedelta(days=38))["u/r.html"].etag == '"v1"'
     [fetch] = report_fetches(archive)
     assert (fetch["run_id"], fetch["fetched_at"], fetch["last_fetched_at"]) == ("r1", NOW - timedelta(days=40), NOW)
 
