@@ -89,12 +89,13 @@ def run_demo(paths: DataPaths) -> int:
     from app.console import print_rows
 
     t0 = time.perf_counter()
+    from demo_portal.office import AssetStale
     from demo_portal.scan import FontMissing
 
     portal_dir = paths.root / "portal"
     try:
         generate_portal(portal_dir)
-    except FontMissing as exc:
+    except (FontMissing, AssetStale) as exc:
         print(f"error: {exc}")
         return 1
     t_generate = time.perf_counter() - t0

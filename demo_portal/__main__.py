@@ -30,9 +30,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "verify":
         import json
 
-        from demo_portal.verify import verify_portal_parse
-
-        from demo_portal.verify import SCORED_APART, verify_formats, verify_warehouse
+        from demo_portal.verify import (
+            SCORED_APART,
+            verify_formats,
+            verify_portal_parse,
+            verify_warehouse,
+        )
 
         key_file = args.out_dir / "answer_key.json"
         if not key_file.is_file():
@@ -47,19 +50,23 @@ def main(argv: list[str] | None = None) -> None:
                 print(path, {k: (dict(list(v.items())[:6]) if isinstance(v, dict) else v) for k, v in diff.items()})
             apart = sum(1 for r in key["reports"] if r.get("format") in SCORED_APART)
             print(f"{len(problems)} of {len(key['reports']) - apart} reports differ from the answer key"
-                  + (f" (and {apart} image-only reports scored apart:)" if apart else ""))
-            print("\n".join(verify_formats(args.out_dir, key)))
+                  + (f" (and {apart} image-only reports scored apart)" if apart else ""))
+            formats = verify_formats(args.out_dir, key)
+            if formats:
+                print("reports in other formats than an HTML page or a text PDF, each file parsed:")
+                print("\n".join(formats))
         ok = True
         if args.database is not None:
             lines, ok = verify_warehouse(args.database, key)
             print("\n".join(lines))
         raise SystemExit(1 if problems or not ok else 0)
     if args.command == "generate":
+        from demo_portal.office import AssetStale
         from demo_portal.scan import FontMissing
 
         try:
             key = generate_portal(args.out_dir, args.seed)
-        except FontMissing as exc:
+        except (FontMissing, AssetStale) as exc:
             parser.exit(1, f"error: {exc}\n")
         facts = sum(len(r["facts"]) for r in key["reports"])
         print(f"wrote {args.out_dir}: {len(key['reports'])} reports, {facts} facts")

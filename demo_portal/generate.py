@@ -66,6 +66,11 @@ OTHER_FORMATS = {
     ("qcs-bgt", 2022): "scanned_pdf",   # an image-only PDF attachment: pages scanned (rotation, blur, JPEG)
     ("lzs-gaj", 2023): "image_html",    # a 图片版 page: its text in HTML, its three tables as PNG/JPEG <img>s
     ("lzs-yjj", 2021): "xlsx",          # the tables as an .xlsx attachment of a page carrying the text
+    # Word 97 / WPS / Excel 97 attachments: committed files (demo_portal/assets/, demo_portal.office) made once
+    # with LibreOffice from these reports' own blocks by demo_portal/make_office_assets.py
+    ("qcs-zrzyt", 2022): "doc",         # the whole report as a Word 97 .doc attachment of a landing page
+    ("lz-gxq", 2021): "wps",            # the same as a WPS Writer .wps (a Word 97 file under WPS's name)
+    ("lzs-czj", 2023): "xls",           # the tables as an Excel 97 .xls attachment of a page carrying the text
 }
 
 EXPECTED_FAILURES = {
@@ -139,6 +144,8 @@ class PortalBuilder:
         self.faults: dict[str, list[str]] = {"not_found": [], "fail_once": []}
         self.round2_files: dict[str, bytes] = {}   # served instead of files[path] from round 2 on
         self.next_id = 100000 + self.rng.randint(0, 50000)
+        self.check_assets = True    # False: make_office_assets.py collects office_sources, no asset is read
+        self.office_sources: dict[tuple[str, int], tuple[Report, list, tables.NumberFormat]] = {}
 
     # ------------------------------------------------------------ ids, dates, encoding
     def new_id(self) -> int:
@@ -366,7 +373,9 @@ class PortalBuilder:
         kind = OTHER_FORMATS[report.key]
         rng = random.Random(f"{report.agency.agency_id}-{report.year}-{kind}")
         folder, stamp = page.rsplit("/", 1)[0], f"{report.date.replace('-', '')}{report.article_id}"
-        if kind == "image_html":
+        if kind in ("doc", "wps", "xls"):
+            self.publish_office(report, blocks, fmt, page, f"{folder}/P0{stamp}.{kind}")
+        elif kind == "image_html":
             parts = []
             for block, content in blocks:
                 if block != "table":
@@ -396,6 +405,27 @@ class PortalBuilder:
             report.landing_paths.append(page)
             report.paths.append(attachment)
         report.fmt = kind
+
+    def publish_office(self, report: Report, blocks, fmt: tables.NumberFormat, page: str, attachment: str) -> None:
+        """A .doc/.wps attachment carrying the whole report (the page only links it), or an .xls carrying its
+        tables (the page carries the text): the committed asset, checked to hold these very figures."""
+        from demo_portal import office
+
+        kind, name = attachment.rsplit(".", 1)[1], attachment.rsplit("/", 1)[1]
+        self.office_sources[report.key] = (report, blocks, fmt)
+        if self.check_assets:
+            self.files[attachment] = office.load_asset(report.agency.agency_id, report.year, kind, report.title,
+                                                       report.era, report.facts)
+        if kind == "xls":
+            text = [(b, c) for b, c in blocks if b != "table"]
+            body = (self.blocks_html(text, fmt, False) + "\n"
+                    + f'<p>附件：<a href="./{name}">{pages.esc(report.title)}统计表.xls</a></p>')
+        else:
+            body = pages.attachment_body(report.title, name)
+        self.publish_html(report, page, body)
+        report.paths.remove(page)
+        report.landing_paths.append(page)
+        report.paths.append(attachment)
 
     def publish_correction(self, report: Report, blocks, fmt, word: bool, original_path: str) -> None:
         """The page first published carries a wrong figure; the 更正版 published later is the report."""

@@ -163,8 +163,10 @@ def agency_home(name: str, slug: str, charset: str) -> str:
 
 
 def attachment_body(report_title: str, pdf_name: str) -> str:
+    """A landing page's body linking the report's attachment (the link text ends in the file's extension)."""
+    ext = pdf_name.rsplit(".", 1)[-1]
     return (f'<p style="text-indent:2em">现将《{esc(report_title)}》予以公布，全文详见附件。</p>\n'
-            f'<p>附件：<a href="./{pdf_name}" target="_blank">{esc(report_title)}.pdf</a></p>')
+            f'<p>附件：<a href="./{pdf_name}" target="_blank">{esc(report_title)}.{ext}</a></p>')
 
 
 ADMIN_PAGE = page("网站管理后台", '<form action="/admin/login.html" method="post">用户名<input name="u" />'

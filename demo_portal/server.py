@@ -28,7 +28,8 @@ from urllib.parse import unquote, urlsplit
 META_CHARSET = re.compile(rb"charset=[\"']?([A-Za-z0-9_-]+)", re.I)
 CONTENT_TYPES = {".pdf": "application/pdf", ".css": "text/css; charset=utf-8", ".txt": "text/plain; charset=utf-8",
                  ".json": "application/json", ".jpg": "image/jpeg", ".png": "image/png",
-                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+                 ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                 ".doc": "application/msword", ".xls": "application/vnd.ms-excel"}   # .wps: octet-stream, as portals do
 HIDDEN = {"/_faults.json"}
 
 

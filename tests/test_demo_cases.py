@@ -273,5 +273,6 @@ def test_verify_names_tables_not_built_in_one_line_each(key, tmp_path):
         f"fct_report_changes: not in the warehouse ({database}); 6 changes entries not scored",
         f"mart_reconciliation: not in the warehouse ({database}); 277 reconciliation entries not scored"]
     assert lines[3:] == [f"warehouse, {fmt} {agency} {year}: figures right 0/200 (0.0%), 0 extra (not in the warehouse)"
-                         for fmt, agency, year in (("scanned_pdf", "qcs-bgt", 2022), ("image_html", "lzs-gaj", 2023),
-                                                   ("xlsx", "lzs-yjj", 2021))]
+                         for fmt, agency, year in (("scanned_pdf", "qcs-bgt", 2022), ("doc", "qcs-zrzyt", 2022),
+                                                   ("xls", "lzs-czj", 2023), ("image_html", "lzs-gaj", 2023),
+                                                   ("wps", "lz-gxq", 2021), ("xlsx", "lzs-yjj", 2021))]

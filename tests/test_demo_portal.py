@@ -281,9 +281,12 @@ def test_server_robots_and_home(server):
 
 def test_other_formats_in_key(key):
     formats = {(r["agency_id"], r["report_year"]): r["format"] for r in key["reports"]}
-    assert Counter(formats.values()) == {"html": 189, "pdf": 2, "scanned_pdf": 1, "image_html": 1, "xlsx": 1}
+    assert Counter(formats.values()) == {"html": 186, "pdf": 2, "scanned_pdf": 1, "image_html": 1, "xlsx": 1,
+                                         "doc": 1, "wps": 1, "xls": 1}
     assert formats[("qcs-bgt", 2022)] == "scanned_pdf" and formats[("lzs-gaj", 2023)] == "image_html"
     assert formats[("lzs-yjj", 2021)] == "xlsx"
+    assert formats[("qcs-zrzyt", 2022)] == "doc" and formats[("lz-gxq", 2021)] == "wps"
+    assert formats[("lzs-czj", 2023)] == "xls"
 
 
 def _report(key: dict, fmt: str) -> dict:
@@ -364,3 +367,72 @@ def test_missing_cjk_font_is_one_line(monkeypatch, tmp_path):
                           cwd=Path(__file__).resolve().parents[1])
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.strip().startswith("error: no font with Chinese glyphs") and len(done.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------- Word 97 / WPS / Excel 97 attachments (assets)
+
+OLE2 = bytes.fromhex("d0cf11e0a1b11ae1")
+OFFICE = {"doc": "application/msword", "wps": "application/octet-stream", "xls": "application/vnd.ms-excel"}
+
+
+def test_office_attachments_are_served_from_the_committed_assets(server, key):
+    from demo_portal import office
+
+    for fmt, ctype in OFFICE.items():
+        report = _report(key, fmt)
+        assert len(report["urls"]) == 1 and len(report["landing_urls"]) == 1 and report["encoding"] is None
+        url = report["urls"][0]
+        assert url.endswith(f".{fmt}") and url.rsplit("/", 1)[1].startswith("P0")
+        status, body, got_type = fetch(server, url)
+        asset = office.ASSETS / office.asset_name(report["agency_id"], report["report_year"], fmt)
+        assert status == 200 and got_type == ctype and body == asset.read_bytes() and body[:8] == OLE2
+        assert 10_000 < len(body) < 100_000
+        status, page, _ = fetch(server, report["landing_urls"][0])
+        page = decode(page)
+        assert status == 200 and f'href="./{url.rsplit("/", 1)[1]}"' in page and report["published_date"] in page
+        if fmt == "xls":  # the page carries the text, the workbook the tables
+            assert "一、总体情况" in page and "<table" not in page.split('class="TRS_Editor"')[1]
+
+
+def test_office_attachments_parse_to_the_answer_key_exactly(portal, key):
+    from demo_portal.verify import expected_facts, fact_key
+    from warehouse.parse import parse_bytes
+
+    for fmt in OFFICE:
+        report = _report(key, fmt)
+        path = portal / "site" / site_path(report["urls"][0])
+        parsed = parse_bytes(path.read_bytes(), filename=path.name)
+        assert parsed.input_kind == fmt
+        assert (parsed.report_year, parsed.era) == (report["report_year"], "table_2021") == (
+            report["report_year"], report["era"])
+        got = {fact_key(f): float(f["value"]) for f in (x.to_json() for x in parsed.facts)}
+        assert got == expected_facts(report) and len(got) == 200
+    doc = _report(key, "doc")
+    want = {fact_key(f): f["value"] for f in doc["facts"]}
+    assert want[("requests", "received_new", "total")] > 0
+
+
+def test_stale_office_asset_stops_with_one_line(monkeypatch, tmp_path, capsys):
+    import shutil
+
+    from demo_portal import office
+    from demo_portal.__main__ import main
+
+    assets = tmp_path / "assets"
+    shutil.copytree(office.ASSETS, assets)
+    manifest = json.loads((assets / "manifest.json").read_text(encoding="utf-8"))
+    manifest["lzs-czj-2023.xls"]["figures_sha256"] = "0" * 64     # made from other figures
+    (assets / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    monkeypatch.setattr(office, "ASSETS", assets)
+    monkeypatch.setattr(office, "MANIFEST", assets / "manifest.json")
+    figures = [Fact("requests", {"row": "granted", "applicant": "total"}, 3)]
+    with pytest.raises(office.AssetStale, match="lzs-czj-2023.xls was made from other figures .* re-run .*make_office_assets"):
+        office.load_asset("lzs-czj", 2023, "xls", "t", "table_2021", figures)
+    (assets / "qcs-zrzyt-2022.doc").write_bytes(b"changed")
+    with pytest.raises(office.AssetStale, match="differs from the one recorded"):
+        office.load_asset("qcs-zrzyt", 2022, "doc", "t", "table_2021", figures)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["generate", str(tmp_path / "out")])
+    err = capsys.readouterr().err.strip()
+    assert exit_info.value.code == 1 and len(err.splitlines()) == 1
+    assert err.startswith("error: demo_portal/assets/") and "make_office_assets" in err and "Traceback" not in err
