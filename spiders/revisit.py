@@ -3,10 +3,11 @@
 Reports are edited in place without notice, so an archived report or attachment URL whose latest
 fetch is at least `revisit_days` old is requested again, straight from the manifest (it need not be
 listed any more): conditionally when the server sent validators (If-None-Match from `etag`,
-If-Modified-Since from `last_modified`; manifests written before these columns lack them). A 304 keeps the body archived
-before (its row points at that body's sha256); a new body is stored as a new fetch of the URL: the
-raw archive is content-addressed, so the old body stays and each run's manifest row names the body
-it got. 0 days = every run; the default is 30 days (nightly runs revisit each report about monthly).
+If-Modified-Since from `last_modified`; manifests written before these columns lack them). A 304
+keeps the body archived before (its row points at that body's sha256); a new body is stored as a
+new fetch of the URL: the raw archive is content-addressed, so the old body stays and each run's
+manifest row names the body it got. 0 days = every run; the default is 30 days (nightly runs
+revisit each report about monthly).
 
 Revisits are spread out: a URL falls due between `revisit_days` and a quarter more after its latest
 fetch, at a point fixed by a hash of the URL, so the reports a first big crawl archived in one night
@@ -101,7 +102,7 @@ def pages_to_fetch_again(rows: Iterable[dict], may_answer_later: Callable[[int |
 
 
 def manifest_rows_for_revisits(archive) -> list[dict]:
-    """The manifest columns plan_revisits reads (those the manifest schema has), all runs."""
-    table = archive.read_manifest()
-    names = [c for c in MANIFEST_COLUMNS if c in table.column_names]
-    return table.select(names).to_pylist()
+    """The manifest columns plan_revisits and pages_to_fetch_again read, all runs."""
+    from warehouse.storage.arrow import table_rows
+
+    return table_rows(archive.read_manifest().select(list(MANIFEST_COLUMNS)))

@@ -97,11 +97,10 @@ def report_fetches(archive: RawArchive) -> list[dict]:
     """Every distinct body each URL that may hold a report served (successful fetches): one row per
     (URL, body), the first fetch of that body there, with `last_fetched_at` its latest (a 304 to a
     revisit counts). A page edited in place between two crawls gives two rows, two versions of the
-    report. In URL order,
-    then by when each body was first seen there; not in fetch or crawl-run order: that order is the
-    crawl's concurrency and where it was interrupted, and the first of the fetches of a report found
-    at several URLs gives its url, so two crawls of one site (one of them cut short and run again)
-    must give the same order."""
+    report. In URL order, then by when each body was first seen there; not in fetch or crawl-run
+    order: that order is the crawl's concurrency and where it was interrupted, and the first of the
+    fetches of a report found at several URLs gives its url, so two crawls of one site (one of them
+    cut short and run again) must give the same order."""
     first: dict[tuple[str, str], dict] = {}
     for row in sorted(archive.manifest_rows(), key=lambda r: r["fetched_at"]):
         if row["kind"] in ("report", "attachment") and row["status"] in (200, 304) and row["sha256"]:
