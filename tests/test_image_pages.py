@@ -16,7 +16,7 @@ import pytest
 
 from spiders.discovery import page_images
 from spiders.families.base import Page
-from spiders.families.registry import family_for
+from spiders.families import family_for, family_names
 from warehouse.stages.parse_archive import page_images as stage_page_images
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +75,7 @@ def test_page_images_stops_at_the_limit():
     assert page_images(page, "http://a.gov.cn/r/t1.html", ["a.gov.cn"], limit=3)[0][2].url == "http://a.gov.cn/up/p2.png"
 
 
-@pytest.mark.parametrize("family_name", ["trs_static", "generic"])
+@pytest.mark.parametrize("family_name", family_names())
 def test_a_report_page_lists_its_images_as_attachments_once(family_name):
     class Source:
         id, name, family, entry_urls, api = "gaj", "岚州市公安局", family_name, (PAGE_URL,), None

@@ -87,6 +87,11 @@ def doc(text: str, **meta) -> Document:
     ("2020年政府信息公开工作年度报告\n主动公开6条。\n青禾县水利局\n二〇二一年三月二日", {}, ("2021-03-02", "signed_date")),
     ("2020年政府信息公开工作年度报告\n统计时间：2020-01-01至2020-12-31\n一、总体情况\n主动公开6条。\n二、其他\n无。", {},
      (None, None)),
+    # a closing line dating the figures is not the signature's date
+    ("2020年政府信息公开工作年度报告\n主动公开6条。\n青禾县水利局\n2021年3月2日\n（统计时间：2020年1月1日至2020年12月31日）", {},
+     ("2021-03-02", "signed_date")),
+    ("2020年政府信息公开工作年度报告\n主动公开6条。\n本报告数据统计截至2020年12月31日。", {}, (None, None)),
+    ("2020年政府信息公开工作年度报告\n主动公开6条。\n青禾县水利局\n2020年12月31日", {}, ("2020-12-31", "signed_date")),
 ])
 def test_published_date_and_its_source(text, meta, found):
     assert detect_published(doc(text, **meta)) == found

@@ -273,10 +273,14 @@ def _cn_year(digits: str) -> int | None:
     return None if None in values else int("".join(str(v) for v in values))
 
 
+# A closing line that dates the figures, not the report: 统计时间/截至/截止 …, a period 日至/日起.
+_PERIOD_LINE = re.compile(r"统计|截至|截止|期限|期间|日至|日起|起至")
+
+
 def _signature_date(body: str) -> str | None:
     # Only a date standing on one of the last lines is the signature's.
     last_lines = [ln.strip() for ln in body.strip().splitlines()[-3:]]
-    tail = _norm("\n".join(ln for ln in last_lines if len(ln) <= 40))
+    tail = _norm("\n".join(ln for ln in last_lines if len(ln) <= 40 and not _PERIOD_LINE.search(ln)))
     iso = [m for m in _ISO_DATE.finditer(tail)]
     if iso:
         y, mth, d = (int(g) for g in iso[-1].groups())
