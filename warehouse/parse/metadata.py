@@ -273,8 +273,8 @@ def _cn_year(digits: str) -> int | None:
     return None if None in values else int("".join(str(v) for v in values))
 
 
-# A closing line that dates the figures, not the report: 统计时间/截至/截止 …, a period 日至/日起.
-_PERIOD_LINE = re.compile(r"统计|截至|截止|期限|期间|日至|日起|起至")
+# A closing line that dates the figures, not the report: 统计时间/时限, 截至/截止 …, a period 日至/日起.
+_PERIOD_LINE = re.compile(r"统计|截至|截止|期限|时限|期间|日至|日起|起至")
 
 
 def _signature_date(body: str) -> str | None:
