@@ -86,8 +86,8 @@ def test_ocr_figures_are_right_or_flagged(demo_run):
             elif read is not None and (*report_key, *fact) not in approximate:
                 silently_wrong.append((report_key, fact, value, read))
     assert not silently_wrong, silently_wrong[:5]
-    # The goal is 99 %; measured 88 % (the scanned PDF 196/200, the 图片版 page's noisy JPEG of
-    # table 三 156/200): this floor keeps what is reached, the note on issue 14 says what is short.
+    # The goal is 99 %; measured 93 % (the scanned PDF 200/200, the 图片版 page's noisy JPEG of
+    # table 三 173/200, where lone 1s are still misread): the floor leaves room for OCR under load.
     assert right / total >= 0.85, f"{right}/{total} OCR figures right"
 
 

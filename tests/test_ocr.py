@@ -349,6 +349,31 @@ def test_rulings_and_deskew_from_pixels():
     assert mask[101, 500] and not mask[130, 130]     # the rules, not the text
 
 
+def test_a_cell_of_one_horizontal_stroke_is_a_dash():
+    """The dash of a zero is told by its shape, not by OCR (which reads it as 一, <, 宕 or nothing)."""
+    import numpy as np
+    from PIL import Image, ImageDraw
+
+    from warehouse.parse import ocr
+
+    def cell(draw_it, size=(80, 38)):
+        image = Image.new("L", size, 255)
+        draw_it(ImageDraw.Draw(image))
+        return np.asarray(image) < 128
+
+    assert ocr._is_dash(cell(lambda d: d.line((25, 19, 55, 19), fill=0, width=3)))
+    with_specks = cell(lambda d: (d.line((25, 19, 55, 19), fill=0, width=3), d.point([(5, 5), (70, 30)], fill=0)))
+    assert ocr._is_dash(with_specks)
+    assert not ocr._is_dash(cell(lambda d: d.line((38, 8, 38, 30), fill=0, width=3)))            # a 1
+    assert not ocr._is_dash(cell(lambda d: d.line((38, 19, 42, 19), fill=0, width=2)))            # a speck
+    assert not ocr._is_dash(cell(lambda d: [d.line((x, 19, x + 8, 19), fill=0, width=3)          # strokes of text
+                                            for x in range(10, 70, 12)]))
+    assert not ocr._is_dash(cell(lambda d: d.rectangle((20, 12, 60, 26), fill=0)))                # a block
+    # one line of text in a tall merged cell: a band with gaps, not a stroke
+    text_line = cell(lambda d: d.text((10, 140), "(三)不予公开", fill=0), size=(120, 300))
+    assert text_line.any() and not ocr._is_dash(text_line)
+
+
 def _ocr_document(grid: list[list[str]]) -> Document:
     boxes = [[(10.0 * c, 10.0 * r, 10.0 * c + 9, 10.0 * r + 9) for c in range(len(row))] for r, row in enumerate(grid)]
     confidence = [[0.9 for _ in row] for row in grid]

@@ -21,11 +21,14 @@ max_ocr_pages, max_ocr_seconds):
 3. the page pass: tesseract's words (TSV, automatic page segmentation) with boxes and confidences;
    layout.table_grids / page_text turn them into grids and text (coordinates in points: pixels
    at OCR_DPI, top-left origin);
-4. the cell pass: every table cell with ink is cut out and the cuts are stacked into sheets, one
-   read in Chinese (labels, headers), one with digits only (cells of figure columns from their
-   first figure down; doubtful ones once more, enlarged): three more tesseract runs a page. A
-   cell read alone replaces the page pass's reading of it (the page pass garbles a header cell
-   spanning three rows, and reads a lone `1` between rules as `到`).
+4. the cell pass: a cell whose only ink is one thin horizontal stroke is a dash (a zero), told by
+   its shape (tesseract reads it as 一, <, 宕 or nothing); every other table cell with ink is cut
+   out and the cuts are stacked into sheets, one read in Chinese (labels, headers), one with
+   digits only (cells of figure columns from their first figure down; doubtful ones once more,
+   enlarged; those still unread one by one, at most MAX_SINGLE_READS a page): three more
+   tesseract runs a page, and a few single ones. A cell read alone replaces the page pass's
+   reading of it (the page pass garbles a header cell spanning three rows, and reads a lone `1`
+   between rules as `到`).
 
 Provenance: every grid keeps each cell's box and its lowest word confidence; flag_ocr_facts
 (called by warehouse.parse.parse_document) puts them in each fact's source (`table3!r5c2 ocr p2
@@ -70,6 +73,8 @@ OCR_NOTE = "read by OCR"
 # Words an annual report's page prints (an image without any is not a report page).
 REPORT_WORDS = ("政府信息", "信息公开", "公开", "申请", "年度报告", "行政复议", "行政诉讼", "主动公开", "依申请")
 _FIGURE = re.compile(r"^(?:[-+]?\d[\d,，]*(?:[.．]\d+)?%?|[/／—–\-－无])$")
+DASH = "—"
+MAX_SINGLE_READS = 60          # figure cells a page reads one by one when the sheets did not read them
 _LOOKALIKES = str.maketrans({"O": "0", "o": "0", "〇": "0", "l": "1", "I": "1", "|": "1", "，": ",", "．": "."})
 
 
@@ -449,6 +454,43 @@ def _out_space(prev: Word | None, word: Word) -> bool:
     return prev is not None and abs(prev.top - word.top) < 4 and word.x0 - prev.x1 > (word.bottom - word.top) * 0.6
 
 
+def _read_alone(crop, budget: _Budget) -> tuple[str, float | None]:
+    """One cell's crop read alone, enlarged twice on a white margin, as digits (psm 10)."""
+    import numpy as np
+    from PIL import Image
+
+    big = np.asarray(Image.fromarray(crop).resize((crop.shape[1] * 2, crop.shape[0] * 2), Image.BICUBIC))
+    sheet = np.full((big.shape[0] + 40, big.shape[1] + 40), 255, dtype=np.uint8)
+    sheet[20:-20, 20:-20] = big
+    left = budget.left()
+    if left <= 0:
+        raise _OutOfTime()
+    try:
+        tsv = _tesseract(_png(sheet), [*FIGURE_ARGS[:2], "--psm", "10", *FIGURE_ARGS[4:]], left)
+    except subprocess.TimeoutExpired as exc:
+        raise _OutOfTime() from exc
+    words = _tsv_words(tsv, scale=1.0)
+    return "".join(w.text for w in words), min((w.confidence for w in words), default=None)
+
+
+def _is_dash(sub) -> bool:
+    """The ink of a cell (`sub`, a boolean array) is one horizontal stroke, give or take a few specks:
+    the rows holding most of it form an unbroken band (text has gaps between and within its
+    characters) at least four times as wide as it is thick, thinner than a fifth of the cell and
+    wider than a third of its height."""
+    per_row = sub.sum(axis=1)
+    band = (per_row * 3 >= per_row.max()).nonzero()[0]
+    top, bottom = int(band.min()), int(band.max()) + 1
+    if per_row[top:bottom].sum() * 5 < per_row.sum() * 4:   # more than specks outside it
+        return False
+    inked = sub[top:bottom].any(axis=0)
+    columns = inked.nonzero()[0]
+    left, right = int(columns.min()), int(columns.max()) + 1
+    thick, wide, height = bottom - top, right - left, sub.shape[0]
+    return (wide >= 4 * thick and thick * 5 <= height and wide * 3 >= height
+            and inked[left:right].sum() * 10 >= wide * 9)
+
+
 def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _Budget) -> int:
     """Every table cell read again on its own: the cells with ink cut out (the rules are erased)
     and stacked into two sheets, one read in Chinese (labels, headers) and one with digits only
@@ -458,6 +500,31 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
     the digits read a figure. Returns how many cells changed."""
     import numpy as np
 
+    h, w = ink.shape
+
+    def pixels(box: tuple) -> tuple[int, int, int, int] | None:
+        x0, y0, x1, y1 = (round(v / scale) for v in box)
+        x0, y0, x1, y1 = max(x0 + 2, 0), max(y0 + 2, 0), min(x1 - 1, w), min(y1 - 1, h)
+        return (x0, y0, x1, y1) if x1 - x0 >= 4 and y1 - y0 >= 4 else None
+
+    # a cell whose only ink is one thin horizontal stroke is a dash (a zero), which tesseract reads
+    # as 一, <, 宕 … or not at all; known before the figure columns are, it is not read again
+    changed, dashes = 0, set()
+    for grid in grids:
+        for r, row in enumerate(grid.rows):
+            for c in range(len(row)):
+                box = grid.boxes[r][c] if grid.boxes else None
+                if box is not None and box not in dashes and (at := pixels(box)):
+                    # on the ink mask, or on solid ink only (a JPEG's halo can blur a stroke's edges)
+                    for mask in (ink[at[1]:at[3], at[0]:at[2]], clean[at[1]:at[3], at[0]:at[2]] < 128):
+                        if mask.sum() >= 6 and _is_dash(mask):
+                            dashes.add(box)
+                            break
+                if box in dashes:
+                    changed += row[c] != DASH
+                    row[c] = DASH
+                    if grid.confidence:
+                        grid.confidence[r][c] = 1.0
     kinds: dict[tuple, str] = {}
     where: dict[tuple, list[tuple[int, int, int]]] = {}    # box -> [(grid, row, col)]
     for g, grid in enumerate(grids):
@@ -465,7 +532,7 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
         for r, row in enumerate(grid.rows):
             for c in range(len(row)):
                 box = grid.boxes[r][c] if grid.boxes else None
-                if box is None:
+                if box is None or box in dashes:
                     continue
                 text = row[c]
                 figure = (c in figure_columns and r >= figure_columns[c]
@@ -474,12 +541,10 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
                 where.setdefault(box, []).append((g, r, c))
     crops: dict[str, list] = {"text": [], "figure": []}
     boxes: dict[str, list] = {"text": [], "figure": []}
-    h, w = ink.shape
     for box, kind in kinds.items():
-        x0, y0, x1, y1 = (round(v / scale) for v in box)
-        x0, y0, x1, y1 = max(x0 + 2, 0), max(y0 + 2, 0), min(x1 - 1, w), min(y1 - 1, h)
-        if x1 - x0 < 4 or y1 - y0 < 4:
+        if (at := pixels(box)) is None:
             continue
+        x0, y0, x1, y1 = at
         sub = ink[y0:y1, x0:x1]
         if sub.sum() < 6:        # nothing printed: a blank cell stays blank
             continue
@@ -498,13 +563,19 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
             old_text, old_conf = reads["figure"][i]
             if _FIGURE.match(text) and (not _FIGURE.match(old_text) or (conf or 0) > (old_conf or 0)):
                 reads["figure"][i] = (text, conf)
+    # still no figure: each alone, enlarged, as one character or word (a lone `1` among many crops
+    # of a sheet is lost by the block reading, read alone it is not)
+    unread = [i for i, (text, _) in enumerate(reads["figure"]) if not _FIGURE.match(text)][:MAX_SINGLE_READS]
+    for i in unread:
+        text, conf = _read_alone(crops["figure"][i], budget)
+        if _FIGURE.match(text):
+            reads["figure"][i] = (text, conf)
     # what read as no figure at all is read as text (a header in a figure column: 自然人)
     for i, (text, _) in enumerate(reads["figure"]):
         if not _FIGURE.match(text):
             crops["text"].append(crops["figure"][i])
             boxes["text"].append(boxes["figure"][i])
     reads["text"] = _read_sheet(crops["text"], ["-l", LANGUAGE, "--psm", "6"], budget)
-    changed = 0
     for kind in ("text", "figure"):
         for box, (text, conf) in zip(boxes[kind], reads[kind]):
             g, r, c = where[box][0]
