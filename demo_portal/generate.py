@@ -640,21 +640,19 @@ def key_json(key: dict) -> str:
                   lambda m: re.sub(r"\n\s*", " ", m.group(0)), text)
 
 
+def write_tree(root: Path, files: dict[str, bytes]) -> None:
+    """`files` (path -> bytes) under `root`, which holds nothing else afterwards."""
+    if root.exists():
+        shutil.rmtree(root)
+    for path, data in sorted(files.items()):
+        target = root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+
 def write_outputs(out_dir: Path, builder: PortalBuilder, key: dict) -> None:
-    site = out_dir / "site"
-    if site.exists():
-        shutil.rmtree(site)
-    for path, data in sorted(builder.files.items()):
-        target = site / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    round2 = out_dir / "site_round2"
-    if round2.exists():
-        shutil.rmtree(round2)
-    for path, data in sorted(builder.round2_files.items()):
-        target = round2 / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
+    write_tree(out_dir / "site", builder.files)
+    write_tree(out_dir / "site_round2", builder.round2_files)
     (out_dir / "answer_key.json").write_text(key_json(key), encoding="utf-8")
     years_by_name: dict[str, list[int]] = {}
     for r in builder.reports:

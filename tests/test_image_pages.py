@@ -1,6 +1,6 @@
 """图片版 report pages (a page whose tables are images) reach the warehouse (issue 14): the crawl
 fetches a report page's <img>s as attachments (spiders.discovery.page_images), and the parse stage
-reads the page with its images as ONE report (warehouse.parse.images.parse_page_with_images, in a
+reads the page with its images as ONE report (warehouse.parse.parse_bytes with the page's images, in a
 worker: a Task with its images), the images quarantined as `image_of_report`.
 
 The end-to-end test serves the demo portal's lzs-gaj column on 127.0.0.1 (its 2023 report is such a

@@ -92,10 +92,18 @@ def _tables_left_to_text(doc: Document, grid_facts: list) -> tuple[str, ...]:
     return tuple(t for t in FLAT_TABLES if t not in given)
 
 
-def parse_bytes(data: bytes, filename: str = "", content_type: str | None = None) -> ParsedReport:
+def parse_bytes(data: bytes, filename: str = "", content_type: str | None = None,
+                images=None) -> ParsedReport:
+    """One document parsed into a report. `images` [(URL, bytes or a callable giving them)]: those of
+    a report page whose tables are images (图片版), read with the page as ONE report (`filename`:
+    the page's URL); the content_sha256 is the page's."""
     sha = hashlib.sha256(data).hexdigest()
     try:
         doc = load_document(data, filename=filename, content_type=content_type)
+        if images:
+            from warehouse.parse.images import with_page_images
+
+            doc = with_page_images(doc, data, filename, images)
     except UnsupportedDocument as exc:
         return ParsedReport(None, None, None, status="unsupported", notes=[str(exc)], content_sha256=sha)
     report = parse_document(doc)

@@ -217,6 +217,16 @@ def _over_cells(rows: int, cols: int, limit: int) -> str:
     return f"{rows} rows x {cols} columns pass {limit:,} cells"
 
 
+def check_merged_grid(rows: int, cols: int, chars: int, limits: TableLimits) -> None:
+    """GridTooLarge when a grid built cell by cell reaches `rows` x `cols` past max_cells, or its text
+    (`chars`, merged cells counted in each position they cover) past max_chars: the Word readers'
+    bounds (this module's reader checks its own as it places rowspans)."""
+    if rows * cols > limits.max_cells:
+        raise GridTooLarge(_over_cells(rows, cols, limits.max_cells))
+    if chars > limits.max_chars:
+        raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (merged cells repeated)")
+
+
 def _drop_empty_rows(rows: list[list[str]], with_cells: set[int]) -> list[list[str]]:
     """Trailing rows with no text and no cells of their own (an empty <tr>, or a row that
     exists only because a rowspan overran the table's end) are dropped. A row of blank

@@ -23,7 +23,7 @@ from warehouse.parse.documents import (
     first_title_line,
 )
 
-__all__ = ["load_image", "open_image", "add_page_images", "page_image_order", "parse_page_with_images"]
+__all__ = ["load_image", "open_image", "add_page_images", "page_image_order", "with_page_images"]
 
 
 def open_image(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS):
@@ -186,25 +186,10 @@ def add_page_images(page: Document, images, limits: DocumentLimits = DEFAULT_LIM
                     grids_text_at=len(text) + 2 if table_text else None)
 
 
-def parse_page_with_images(data: bytes, images, filename: str = "", content_type: str | None = None):
-    """A report page whose tables are images (图片版), parsed as ONE report (a ParsedReport): the
-    page's own text (title, agency, year, dates) followed by its images' OCR text and tables
-    (add_page_images). `images`: [(URL, bytes or a callable giving them)], put in the page's
-    order (`filename`: the page's URL). The content_sha256 is the page's."""
-    import hashlib
-
-    from warehouse.facts import ParsedReport
-    from warehouse.parse import parse_document
-    from warehouse.parse.formats import load_document
-
-    sha = hashlib.sha256(data).hexdigest()
-    try:
-        page = load_document(data, filename=filename, content_type=content_type, limits=DEFAULT_LIMITS)
-        by_url = dict(images)
-        ordered = page_image_order(data, filename, list(by_url)) if page.kind == "html" else sorted(by_url)
-        doc = add_page_images(page, [(url, by_url[url]) for url in ordered])
-    except UnsupportedDocument as exc:
-        return ParsedReport(None, None, None, status="unsupported", notes=[str(exc)], content_sha256=sha)
-    report = parse_document(doc)
-    report.content_sha256 = sha
-    return report
+def with_page_images(page: Document, data: bytes, page_url: str, images) -> Document:
+    """A report page whose tables are images (图片版) as ONE document: `images` [(URL, bytes or a
+    callable giving them)] put in the page's order (`data`: the page's body, `page_url` its URL)
+    and read after its text (add_page_images)."""
+    by_url = dict(images)
+    ordered = page_image_order(data, page_url, list(by_url)) if page.kind == "html" else sorted(by_url)
+    return add_page_images(page, [(url, by_url[url]) for url in ordered])

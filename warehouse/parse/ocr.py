@@ -62,6 +62,7 @@ OCR_DPI = 200                  # PDF pages are rendered at this; an image's pixe
 PT_PER_PX = 72 / OCR_DPI
 # How the cells of figure columns are read again (one tesseract run over them stacked).
 FIGURE_ARGS = ["-l", "eng", "--psm", "6", "-c", "tessedit_char_whitelist=0123456789.,-/"]
+SINGLE_FIGURE_ARGS = ["-l", "eng", "--psm", "10", "-c", "tessedit_char_whitelist=0123456789.,-/"]   # one cell alone
 # Page segmentation of the page pass: 3 (automatic) reads a large title as one line, where 6 (one
 # uniform block) cuts it in two; the table cells are read again on their own anyway.
 PAGE_PSM = "3"
@@ -454,23 +455,11 @@ def _out_space(prev: Word | None, word: Word) -> bool:
     return prev is not None and abs(prev.top - word.top) < 4 and word.x0 - prev.x1 > (word.bottom - word.top) * 0.6
 
 
-def _read_alone(crop, budget: _Budget) -> tuple[str, float | None]:
-    """One cell's crop read alone, enlarged twice on a white margin, as digits (psm 10)."""
+def _enlarged(crop, factor: int = 2):
     import numpy as np
     from PIL import Image
 
-    big = np.asarray(Image.fromarray(crop).resize((crop.shape[1] * 2, crop.shape[0] * 2), Image.BICUBIC))
-    sheet = np.full((big.shape[0] + 40, big.shape[1] + 40), 255, dtype=np.uint8)
-    sheet[20:-20, 20:-20] = big
-    left = budget.left()
-    if left <= 0:
-        raise _OutOfTime()
-    try:
-        tsv = _tesseract(_png(sheet), [*FIGURE_ARGS[:2], "--psm", "10", *FIGURE_ARGS[4:]], left)
-    except subprocess.TimeoutExpired as exc:
-        raise _OutOfTime() from exc
-    words = _tsv_words(tsv, scale=1.0)
-    return "".join(w.text for w in words), min((w.confidence for w in words), default=None)
+    return np.asarray(Image.fromarray(crop).resize((crop.shape[1] * factor, crop.shape[0] * factor), Image.BICUBIC))
 
 
 def _is_dash(sub) -> bool:
@@ -555,10 +544,7 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
     # doubtful figures once more, enlarged: the more confident reading wins
     doubtful = [i for i, (text, conf) in enumerate(reads["figure"]) if not _FIGURE.match(text) or (conf or 0) < 0.8]
     if doubtful:
-        from PIL import Image
-
-        bigger = [np.asarray(Image.fromarray(crops["figure"][i]).resize(
-            (crops["figure"][i].shape[1] * 2, crops["figure"][i].shape[0] * 2), Image.BICUBIC)) for i in doubtful]
+        bigger = [_enlarged(crops["figure"][i]) for i in doubtful]
         for i, (text, conf) in zip(doubtful, _read_sheet(bigger, FIGURE_ARGS, budget, gap=48)):
             old_text, old_conf = reads["figure"][i]
             if _FIGURE.match(text) and (not _FIGURE.match(old_text) or (conf or 0) > (old_conf or 0)):
@@ -567,7 +553,7 @@ def _read_cells(grids: list[PositionedGrid], clean, ink, scale: float, budget: _
     # of a sheet is lost by the block reading, read alone it is not)
     unread = [i for i, (text, _) in enumerate(reads["figure"]) if not _FIGURE.match(text)][:MAX_SINGLE_READS]
     for i in unread:
-        text, conf = _read_alone(crops["figure"][i], budget)
+        [(text, conf)] = _read_sheet([_enlarged(crops["figure"][i])], SINGLE_FIGURE_ARGS, budget, gap=20)
         if _FIGURE.match(text):
             reads["figure"][i] = (text, conf)
     # what read as no figure at all is read as text (a header in a figure column: 自然人)

@@ -8,7 +8,7 @@ import zipfile
 
 from warehouse.parse.documents import (DEFAULT_LIMITS, Document, DocumentLimits, DocumentTooLarge, Table,
                                        TableBudget, UnsupportedDocument, fields_from_text, first_title_line)
-from warehouse.parse.html_tables import GridTooLarge, TableLimits
+from warehouse.parse.html_tables import GridTooLarge, TableLimits, check_merged_grid
 
 def load_docx(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     import docx
@@ -121,12 +121,8 @@ def _docx_grid(table, limits: TableLimits | None = None, notes: list[str] | None
                     cell = (re.sub(r"\s+", " ", _Cell(tc, table).text).strip(), span)
                 here[offset] = cell
                 text, cell_span = cell
-                if (r + 1) * max(width, len(row) + cell_span) > limits.max_cells:
-                    raise GridTooLarge(f"{r + 1} rows x {max(width, len(row) + cell_span)} columns"
-                                       f" pass {limits.max_cells:,} cells")
                 chars += len(text) * cell_span
-                if chars > limits.max_chars:
-                    raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (merged cells repeated)")
+                check_merged_grid(r + 1, max(width, len(row) + cell_span), chars, limits)
                 row.extend([text] * cell_span)
                 offset += span
         except GridTooLarge as exc:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from warehouse.parse.documents import (DEFAULT_LIMITS, Document, DocumentLimits, DocumentTooLarge, Table,
                                        TableBudget, UnsupportedDocument, fields_from_text, first_title_line,
                                        tidy_text)
-from warehouse.parse.html_tables import GridTooLarge, TableLimits
+from warehouse.parse.html_tables import GridTooLarge, TableLimits, check_merged_grid
 from warehouse.parse.ole import OleReader
 
 _FIB_IDENT = 0xA5EC
@@ -469,12 +469,8 @@ def _grid(rows: list[tuple[list[str], _Para]], limits: TableLimits, notes: list[
                 elif hmerge >= 2 and row:             # merged into the cell before it (old-style)
                     text = row[-1]
                 row.extend([""] * (left - len(row)))
-                if (r + 1) * max(width, left + span) > limits.max_cells:
-                    raise GridTooLarge(f"{r + 1} rows x {max(width, left + span)} columns"
-                                       f" pass {limits.max_cells:,} cells")
                 chars += len(text) * span
-                if chars > limits.max_chars:
-                    raise GridTooLarge(f"its text passes {limits.max_chars:,} characters (merged cells repeated)")
+                check_merged_grid(r + 1, max(width, left + span), chars, limits)
                 for c in range(left, left + span):
                     here[c] = text
                 row.extend([text] * span)

@@ -328,15 +328,11 @@ def _parse_one(task: dict, memory_bytes: int) -> tuple[str, str]:
     import traceback
 
     from warehouse.parse import parse_bytes
-    from warehouse.parse.images import parse_page_with_images
 
     try:
         data = Path(task["path"]).read_bytes()
-        if task.get("images"):
-            images = [(url, Path(path).read_bytes) for url, path in task["images"]]
-            report = parse_page_with_images(data, images, filename=task["filename"], content_type=task["content_type"])
-        else:
-            report = parse_bytes(data, filename=task["filename"], content_type=task["content_type"])
+        images = [(url, Path(path).read_bytes) for url, path in task.get("images") or ()]
+        report = parse_bytes(data, filename=task["filename"], content_type=task["content_type"], images=images)
         result = report.to_json()
     except MemoryError:
         return "memory", f"the document needed more than {_cap(memory_bytes)} (MemoryError)"
