@@ -61,7 +61,7 @@ def open_image(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS):
 
 def load_image(data: bytes, limits: DocumentLimits = DEFAULT_LIMITS) -> Document:
     """An image report page: its OCR'd text and table grids (each cell's box and confidence)."""
-    from warehouse.parse import ocr
+    import warehouse.parse.ocr as ocr
 
     image = open_image(data, limits)
     notes: list[str] = []
@@ -133,7 +133,7 @@ def add_page_images(page: Document, images, limits: DocumentLimits = DEFAULT_LIM
     are not read (a note says which). An image that cannot be read, one past a size limit and one
     whose OCR finds neither a table nor report words (a photo, a banner) are left out with a note. Loaded one at a
     time: the document never holds two images' pixels."""
-    from warehouse.parse import ocr
+    import warehouse.parse.ocr as ocr
 
     notes = list(page.notes)
     tables = list(page.tables)
